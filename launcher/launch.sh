@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The one launcher behind every StackCI action.yml: runs `stackci <action>` inside the
+# StackCI image so that it sees what a step on the runner sees. Same paths (workspace,
+# temp, file-command files, event payload mounted where they are), same working
+# directory, host networking (localhost is the runner's), the runner's Docker socket.
+# Environment passes by name only (`-e NAME`), so secret values never reach a process list.
+set -euo pipefail
+
+action=${1:?usage: launch.sh <action> [args...]}
+shift
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+image=${STACKCI_IMAGE:-build}
+notes=()
+
+say() { printf 'stackci: %s\n' "$*" >&2; }
+die() { printf 'stackci: error: %s\n' "$*" >&2; exit 2; }
+
+# A job with `container:` runs this step inside the job container, whose paths
+# (/__w/...) the engine on the host does not know: our bind mounts would point nowhere.
+if [[ -f /.dockerenv && ${GITHUB_WORKSPACE:-} == /__w/* ]]; then
+  die "this job runs in a 'container:'; StackCI actions start their own container and need the runner's paths. Run them in a job without 'container:' (the stack itself can still run anything)."
+fi
+command -v docker >/dev/null || die "the docker CLI is not installed on this runner"
+docker info >/dev/null 2>&1 || die "the Docker engine does not answer (is it running, and may this user use /var/run/docker.sock?)"
+
+# The image is built from this checkout's own sources, tagged by their content hash, so
+# several steps in one job build it once.
+build_image() {
+  local hash tag base
+  hash=$(cd "$root" && find Dockerfile .dockerignore pyproject.toml requirements.lock README.md \
+           src actions -type f ! -name '*.pyc' -print0 | LC_ALL=C sort -z |
+         xargs -0 sha256sum | sha256sum | cut -c1-16)
+  tag="stackci-local:$hash"
+  if ! docker image inspect "$tag" >/dev/null 2>&1; then
+    say "building $tag from $root"
+    base=()
+    # An offline machine seeds a local stand-in for the pinned base image.
+    [[ -n ${STACKCI_PYTHON_IMAGE:-} ]] && base=(--build-arg "PYTHON_IMAGE=$STACKCI_PYTHON_IMAGE")
+    docker build --quiet --network host "${base[@]}" --tag "$tag" "$root" >/dev/null
+  fi
+  image=$tag
+}
+
+if [[ $image == build ]]; then
+  build_image
+elif ! docker image inspect "$image" >/dev/null 2>&1 && ! docker pull --quiet "$image" >/dev/null 2>&1; then
+  notes+=("could not pull $image; built the image from the action's own checkout instead")
+  say "${notes[-1]}"
+  build_image
+fi
+
+mounts=()
+declare -A seen=()
+mount_dir() {  # same path inside as outside
+  local dir=$1
+  [[ -n $dir && $dir != / && -d $dir && -z ${seen[$dir]:-} ]] || return 0
+  seen[$dir]=1
+  mounts+=(--volume "$dir:$dir")
+}
+mount_dir "${GITHUB_WORKSPACE:-}"
+mount_dir "${RUNNER_TEMP:-}"
+for var in GITHUB_OUTPUT GITHUB_STEP_SUMMARY GITHUB_ENV GITHUB_STATE GITHUB_PATH GITHUB_EVENT_PATH; do
+  [[ -n ${!var:-} ]] && mount_dir "$(dirname "${!var}")"
+done
+mount_dir "$PWD"
+# Registry logins (docker/login-action) live here; compose pull/build needs them.
+docker_config=${DOCKER_CONFIG:-${HOME:-/root}/.docker}
+if [[ -d $docker_config ]]; then
+  mount_dir "$docker_config"
+  export DOCKER_CONFIG=$docker_config
+fi
+
+envs=()
+while IFS= read -r name; do
+  case $name in
+    INPUT_*|GITHUB_*|RUNNER_*|STACKCI_*|CI|DOCKER_CONFIG) envs+=(--env "$name") ;;
+  esac
+done < <(compgen -e)
+if ((${#notes[@]})); then
+  STACKCI_LAUNCHER_NOTES=$(printf '%s\n' "${notes[@]}")
+  export STACKCI_LAUNCHER_NOTES
+  envs+=(--env STACKCI_LAUNCHER_NOTES)
+fi
+
+exec docker run --rm --init --network host \
+  --label org.stackci.launcher=true \
+  --volume /var/run/docker.sock:/var/run/docker.sock \
+  "${mounts[@]}" "${envs[@]}" --workdir "$PWD" \
+  "$image" "$action" "$@"

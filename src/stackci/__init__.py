@@ -1,0 +1,3 @@
+"""StackCI: reusable GitHub Actions for Docker Compose stacks."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from stackci.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,109 @@
+"""What the runner tells us about this run, read once from a mapping."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RunContext:
+    in_actions: bool
+    repository: str
+    server_url: str
+    api_url: str
+    run_id: str
+    run_number: str
+    run_attempt: str
+    workflow: str
+    job: str
+    ref: str
+    ref_name: str
+    head_ref: str
+    sha: str
+    actor: str
+    event_name: str
+    workspace: Path
+    event: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], cwd: Path | None = None) -> RunContext:
+        event: dict[str, Any] = {}
+        event_path = env.get("GITHUB_EVENT_PATH")
+        if event_path and Path(event_path).is_file():
+            try:
+                loaded = json.loads(Path(event_path).read_text(encoding="utf-8"))
+                event = loaded if isinstance(loaded, dict) else {}
+            except (OSError, ValueError):
+                event = {}
+        server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+        return cls(
+            in_actions=env.get("GITHUB_ACTIONS") == "true",
+            repository=env.get("GITHUB_REPOSITORY", ""),
+            server_url=server,
+            api_url=env.get("GITHUB_API_URL", _default_api_url(server)).rstrip("/"),
+            run_id=env.get("GITHUB_RUN_ID", ""),
+            run_number=env.get("GITHUB_RUN_NUMBER", ""),
+            run_attempt=env.get("GITHUB_RUN_ATTEMPT", "1") or "1",
+            workflow=env.get("GITHUB_WORKFLOW", ""),
+            job=env.get("GITHUB_JOB", ""),
+            ref=env.get("GITHUB_REF", ""),
+            ref_name=env.get("GITHUB_REF_NAME", ""),
+            head_ref=env.get("GITHUB_HEAD_REF", ""),
+            sha=env.get("GITHUB_SHA", ""),
+            actor=env.get("GITHUB_ACTOR", ""),
+            event_name=env.get("GITHUB_EVENT_NAME", ""),
+            workspace=Path(env.get("GITHUB_WORKSPACE") or cwd or Path.cwd()),
+            event=event,
+        )
+
+    @property
+    def branch(self) -> str:
+        """The branch being built: the PR's head branch for pull requests."""
+        return self.head_ref or self.ref_name
+
+    @property
+    def owner(self) -> str:
+        return self.repository.partition("/")[0]
+
+    @property
+    def run_url(self) -> str:
+        if not (self.repository and self.run_id):
+            return ""
+        url = f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
+        return url + (f"/attempts/{self.run_attempt}" if self.run_attempt != "1" else "")
+
+    @property
+    def event_pr_number(self) -> int | None:
+        """The pull request this event is about, when the payload names one."""
+        for key in ("pull_request", "issue"):
+            number = (self.event.get(key) or {}).get("number")
+            if isinstance(number, int):
+                return number
+        number = self.event.get("number")
+        return number if isinstance(number, int) else None
+
+    def default_project_name(self) -> str | None:
+        """A compose project name unique to this job run, from the run context only, so
+        compose-up-and-wait and collect-logs meet without wiring. None off Actions
+        (Compose then uses its own default, the folder's name)."""
+        if not (self.in_actions and self.run_id):
+            return None
+        return compose_project_name(f"stackci-{self.run_id}-{self.run_attempt}-{self.job}")
+
+
+def compose_project_name(text: str) -> str:
+    """Fit a name to Compose's rule: lowercase letters, digits, `_` and `-`, starting
+    with a letter or digit."""
+    name = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")
+    return name or "stackci"
+
+
+def _default_api_url(server: str) -> str:
+    if server == "https://github.com":
+        return "https://api.github.com"
+    return f"{server}/api/v3"  # GitHub Enterprise Server

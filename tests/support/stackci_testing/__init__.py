@@ -1,0 +1,1 @@
+"""Test support for StackCI: run actions as users do, read what they leave behind."""
