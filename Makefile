@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
-WORKFLOW_FILES := $(wildcard .github/workflows/*.yml examples/*/workflow.yml examples/workflows/*.yml)
+WORKFLOW_FILES := $(wildcard .github/workflows/*.yml examples/workflows/*.yml tests/e2e/workflows/*.yml)
 ACTION_FILES := action.yml $(wildcard actions/*/action.yml)
 
 .PHONY: setup venv machine lint test unit demo bench clean
@@ -25,7 +25,7 @@ lint: venv
 	$(BIN)/mypy --strict src
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions $(ACTION_FILES)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOW_FILES)
-	$(BIN)/zizmor --offline --min-severity medium .github actions action.yml
+	$(BIN)/zizmor --offline --min-severity medium .github $(ACTION_FILES) $(WORKFLOW_FILES)
 
 # The whole suite: gates, then unit, integration (real engine) and end-to-end (act) tests.
 test: setup lint

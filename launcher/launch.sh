@@ -6,7 +6,8 @@
 # Environment passes by name only (`-e NAME`), so secret values never reach a process list.
 set -euo pipefail
 
-action=${1:?usage: launch.sh <action> [args...]}
+# `launch.sh --image` prints the image it would run, and stops.
+action=${1:?usage: launch.sh <action> [args...] | launch.sh --image}
 shift
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 image=${STACKCI_IMAGE:-build}
@@ -36,7 +37,13 @@ build_image() {
     base=()
     # An offline machine seeds a local stand-in for the pinned base image.
     [[ -n ${STACKCI_PYTHON_IMAGE:-} ]] && base=(--build-arg "PYTHON_IMAGE=$STACKCI_PYTHON_IMAGE")
-    docker build --quiet --network host "${base[@]}" --tag "$tag" "$root" >/dev/null
+    log=$(mktemp)
+    if ! docker build --network host "${base[@]}" --tag "$tag" "$root" >"$log" 2>&1; then
+      cat "$log" >&2
+      rm -f "$log"
+      die "building the StackCI image failed (output above)"
+    fi
+    rm -f "$log"
   fi
   image=$tag
 }
@@ -47,6 +54,11 @@ elif ! docker image inspect "$image" >/dev/null 2>&1 && ! docker pull --quiet "$
   notes+=("could not pull $image; built the image from the action's own checkout instead")
   say "${notes[-1]}"
   build_image
+fi
+
+if [[ $action == --image ]]; then
+  printf '%s\n' "$image"
+  exit 0
 fi
 
 mounts=()
@@ -71,11 +83,14 @@ if [[ -d $docker_config ]]; then
 fi
 
 envs=()
-while IFS= read -r name; do
+# `env -0`, not `compgen -e`: the runner's input names keep their hyphens
+# (INPUT_GITHUB-TOKEN), which bash does not list as variables but still passes on.
+while IFS= read -r -d '' entry; do
+  name=${entry%%=*}
   case $name in
     INPUT_*|GITHUB_*|RUNNER_*|STACKCI_*|CI|DOCKER_CONFIG) envs+=(--env "$name") ;;
   esac
-done < <(compgen -e)
+done < <(env -0)
 if ((${#notes[@]})); then
   STACKCI_LAUNCHER_NOTES=$(printf '%s\n' "${notes[@]}")
   export STACKCI_LAUNCHER_NOTES

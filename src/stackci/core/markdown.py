@@ -7,14 +7,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+# Inline syntax anywhere in a line; block syntax (headings, quotes, lists) only at its start.
+_INLINE = re.compile(r"([\\`*_\[\]<>|~])")
+_BLOCK_START = re.compile(r"^(\s*)([#+=-]|\d+(?=[.)]))", re.MULTILINE)
 
 
 def escape(text: str) -> str:
-    """Plain text that renders as itself: Markdown and HTML are inert, and `@name`
-    does not notify anyone."""
-    text = _SPECIAL.sub(r"\\\1", text)
+    """Plain text that renders as itself: Markdown and HTML are inert (no links, images
+    or tags, since `[` and `<` are escaped), and `@name` notifies no one."""
+    text = _INLINE.sub(r"\\\1", text)
+    text = _BLOCK_START.sub(_escape_block_start, text)
     return text.replace("@", "@\u200b")
+
+
+def _escape_block_start(match: re.Match[str]) -> str:
+    indent, marker = match.group(1), match.group(2)
+    if marker[0].isdigit():  # `1.` -> `1\.`: the escape goes before the punctuation
+        return indent + marker + "\\"
+    return indent + "\\" + marker
 
 
 def cell(text: object) -> str:
