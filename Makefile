@@ -23,6 +23,7 @@ machine: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict src
+	$(BIN)/shellcheck launcher/launch.sh scripts/*.sh .ci/run
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions $(ACTION_FILES)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOW_FILES)
 	$(BIN)/zizmor --offline --min-severity medium .github $(ACTION_FILES) $(WORKFLOW_FILES)
