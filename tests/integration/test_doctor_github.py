@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fake_github.fixtures import READONLY_TOKEN, WRITER_TOKEN
-
 from stackci_testing.runner import run_action
 
 
