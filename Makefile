@@ -26,7 +26,7 @@ lint: venv
 	$(BIN)/shellcheck launcher/launch.sh scripts/*.sh .ci/run
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions $(ACTION_FILES)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOW_FILES)
-	$(BIN)/zizmor --offline --min-severity medium .github $(ACTION_FILES) $(WORKFLOW_FILES)
+	$(BIN)/zizmor --offline --min-severity medium --config .github/zizmor.yml .github $(ACTION_FILES) $(WORKFLOW_FILES)
 
 # The whole suite: gates, then unit, integration (real engine) and end-to-end (act) tests.
 test: setup lint
