@@ -30,7 +30,7 @@ lint: venv
 
 # The whole suite: gates, then unit, integration (real engine) and end-to-end (act) tests.
 test: setup lint
-	$(BIN)/pytest
+	bash scripts/run-tests.sh
 
 unit: venv
 	$(BIN)/pytest tests/unit

@@ -129,20 +129,11 @@ start_engine() {
         return
     fi
     if [[ -z "$(dockerd_pids)" ]]; then
-        # A killed daemon leaves its pid file (and socket) behind, and a new dockerd
-        # refuses to start while the pid file exists.
-        rm -f /var/run/docker.pid
-        [[ -S /var/run/docker.sock ]] && rm -f /var/run/docker.sock
-        # dockerd reuses the containerd named in this pid file if that PID exists, and
-        # times out if it is dead but not yet reaped.
-        local cpid_file=/var/run/docker/containerd/containerd.pid cpid=0
-        if [[ -f "$cpid_file" ]]; then
-            read -r cpid <"$cpid_file" || true
-            process_alive "${cpid:-0}" containerd || rm -f "$cpid_file"
-        fi
-        log "starting dockerd (log: $DOCKERD_LOG)"
-        # setsid + nohup: the daemon must outlive this script and its caller's session.
-        nohup setsid dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+        log "starting dockerd under scripts/dockerd-supervisor.sh (log: $DOCKERD_LOG)"
+        # setsid + nohup: the daemon must outlive this script and its caller's session;
+        # the supervisor restarts it if it crashes, as systemd would.
+        STACKCI_STATE_DIR=$STATE_DIR nohup setsid bash "$REPO_ROOT/scripts/dockerd-supervisor.sh" \
+            >/dev/null 2>&1 </dev/null &
         ENGINE_STARTED_HERE=true
     else
         log "dockerd process exists but does not answer yet; waiting"

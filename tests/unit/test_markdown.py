@@ -6,8 +6,13 @@ from stackci.core import markdown as md
 
 
 def test_escape_makes_links_images_html_and_mentions_inert() -> None:
-    assert md.escape("[click](http://evil) ![i](x) <img src=x> @alice *b* _i_ `c`") == (
-        "\\[click\\](http://evil) !\\[i\\](x) \\<img src=x\\> @\u200balice \\*b\\* \\_i\\_ \\`c\\`")
+    assert md.escape("[click](evil) ![i](x) <img src=x> @alice *b* _i_ `c`") == (
+        "\\[click\\](evil) !\\[i\\](x) \\<img src=x\\> @\u200balice \\*b\\* \\_i\\_ \\`c\\`")
+
+
+def test_bare_urls_are_not_autolinked() -> None:
+    assert md.escape("see https://evil.example and www.evil.example") == (
+        "see https:\u200b//evil.example and www\u200b.evil.example")
 
 
 def test_escape_neutralizes_block_syntax_only_at_line_start() -> None:

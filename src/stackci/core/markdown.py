@@ -14,9 +14,12 @@ _BLOCK_START = re.compile(r"^(\s*)([#+=-]|\d+(?=[.)]))", re.MULTILINE)
 
 def escape(text: str) -> str:
     """Plain text that renders as itself: Markdown and HTML are inert (no links, images
-    or tags, since `[` and `<` are escaped), and `@name` notifies no one."""
+    or tags, since `[` and `<` are escaped; bare URLs are not autolinked), and `@name`
+    notifies no one."""
     text = _INLINE.sub(r"\\\1", text)
     text = _BLOCK_START.sub(_escape_block_start, text)
+    # GitHub turns bare URLs into links; a zero-width space keeps them plain text.
+    text = text.replace("://", ":\u200b//").replace("www.", "www\u200b.")
     return text.replace("@", "@\u200b")
 
 

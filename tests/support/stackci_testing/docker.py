@@ -3,6 +3,7 @@ a check that nothing the suite made is left on the engine."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import textwrap
 import uuid
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import docker.errors
 
 from stackci.core.docker import PROJECT_LABEL, compose_binary
 
@@ -81,9 +83,11 @@ def leftovers(client: docker.DockerClient, token: str = SESSION) -> list[str]:
 
 def remove_leftovers(client: docker.DockerClient, token: str = SESSION) -> None:
     for kind, obj in _project_objects(client, token):  # containers first, as listed
-        if kind == "container":
-            obj.remove(force=True, v=True)
-        elif kind == "volume":
-            obj.remove(force=True)
-        else:
-            obj.remove()
+        # Something may vanish between listing and removal (a `--rm` container).
+        with contextlib.suppress(docker.errors.NotFound):
+            if kind == "container":
+                obj.remove(force=True, v=True)
+            elif kind == "volume":
+                obj.remove(force=True)
+            else:
+                obj.remove()
