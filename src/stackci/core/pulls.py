@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 
-from github import GithubException
-from github import Github
+from github import Github, GithubException
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
@@ -14,7 +13,7 @@ from stackci.core.context import RunContext
 
 # The workflow token is an installation token: GET /user answers 403 for it, and what it
 # writes is signed by this bot.
-WORKFLOW_TOKEN_USER = "github-actions[bot]"
+WORKFLOW_TOKEN_USER = "github-actions[bot]"  # noqa: S105 - a login, not a secret
 _QUEUE_REF = re.compile(r"gh-readonly-queue/.+/pr-(\d+)-[0-9a-f]+$")
 
 

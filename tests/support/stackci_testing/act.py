@@ -7,6 +7,7 @@ what the actions need (not the venv), committed in a fresh git repository."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -61,6 +62,9 @@ def make_repo(tmp: Path, extra: Mapping[str, Path] | None = None) -> Path:
             shutil.copy2(source, target)
     git = ["git", "-c", "user.email=e2e@stackci.test", "-c", "user.name=e2e"]
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
+    # act names the repository after the `origin` remote (octo/app, as in the fake GitHub).
+    subprocess.run(["git", "remote", "add", "origin", "https://github.com/octo/app.git"],
+                   cwd=repo, check=True)
     subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
     subprocess.run([*git, "commit", "-qm", "e2e"], cwd=repo, check=True)
     return repo
@@ -68,7 +72,7 @@ def make_repo(tmp: Path, extra: Mapping[str, Path] | None = None) -> Path:
 
 def run_act(repo: Path, workflow: str, event_name: str = "push",
             event: Mapping[str, object] | None = None, env: Mapping[str, str] | None = None,
-            timeout: float = 900) -> ActRun:
+            secrets: Mapping[str, str] | None = None, timeout: float = 900) -> ActRun:
     """Run tests/e2e/workflows/<workflow> in `repo`; steps write results to $RESULT_DIR."""
     results = repo.parent / "results"
     results.mkdir(exist_ok=True)
@@ -78,10 +82,12 @@ def run_act(repo: Path, workflow: str, event_name: str = "push",
            "--env", "STACKCI_PYTHON_IMAGE=python:3.12-slim"]
     for name, value in (env or {}).items():
         cmd += ["--env", f"{name}={value}"]
+    for name in secrets or {}:
+        cmd += ["--secret", name]  # by name: the value comes from act's environment
     if event is not None:
         event_file = repo.parent / "event.json"
         event_file.write_text(json.dumps(event))
         cmd += ["--eventpath", str(event_file)]
     proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=timeout,
-                          check=False)
+                          check=False, env={**os.environ, **(secrets or {})})
     return ActRun(proc.returncode, proc.stdout + proc.stderr, results)

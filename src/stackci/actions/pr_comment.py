@@ -1,0 +1,268 @@
+"""pr-comment: one sticky comment per pull request and key, kept up to date with the
+pipeline's verdict, test results, coverage and the user's own Markdown."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import requests
+from github import GithubException
+from github.Repository import Repository
+
+from stackci.core.action import ActionRun
+from stackci.core.context import RunContext
+from stackci.core.errors import ActionFailed
+from stackci.core.github import describe_api_error, github_client
+from stackci.core.inputs import InputReader
+from stackci.core.pulls import ReadOnlyToken, find_pr_number, token_login
+from stackci.core.sticky import StickyComment, StickyOutcome, hidden_marker
+from stackci.core.workflow import Workflow
+from stackci.report.comment import (
+    CommentData,
+    Footer,
+    Unmatched,
+    fit_comment,
+    fork_summary,
+    posted_summary,
+    render_comment,
+    truncation_note,
+)
+from stackci.report.coverage import read_coverage
+from stackci.report.files import expand_globs
+from stackci.report.junit import read_junit
+from stackci.report.needs import EXPECTED as NEEDS_EXPECTED
+from stackci.report.needs import JobResult, parse_needs
+
+MODES = ("upsert", "recreate", "append", "delete")
+MAX_KEY_CHARS = 200
+# A body file is Markdown for one comment; far beyond GitHub's limit it is a mistake.
+MAX_BODY_FILE_BYTES = 4 * 1024 * 1024
+ACTIONS = {"created": "created", "updated": "updated", "unchanged": "updated",
+           "deleted": "deleted", "absent": "skipped"}
+FORK_ADVICE = (
+    "The token may not write to pull request #{number}: a pull_request run from a fork gets "
+    "a read-only token. The comment was written to this job's summary instead. To publish "
+    "it on fork PRs safely, upload what it needs as an artifact and post it from a separate "
+    "workflow triggered by `workflow_run` (it gets a write token and runs none of the PR's "
+    "code); never use `pull_request_target` with a checkout of the PR's code."
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    pr_number: int | None
+    body: str | None
+    needs: tuple[JobResult, ...] | None
+    junit: tuple[str, ...]
+    coverage: tuple[str, ...]
+    key: str
+    mode: str
+    fail_on_read_only: bool
+    github_token: str
+
+    @classmethod
+    def from_inputs(cls, inputs: InputReader, ctx: RunContext) -> Settings:
+        pr_number = inputs.integer("pr-number", 0, minimum=1) or None
+        body = _body(inputs, ctx)
+        needs_text = inputs.optional_text("needs")
+        needs = _needs(inputs, needs_text)
+        junit = inputs.items("junit")
+        coverage = inputs.items("coverage")
+        key = inputs.text("key") or default_key(ctx)
+        if len(key) > MAX_KEY_CHARS:
+            inputs.fail("key", f"at most {MAX_KEY_CHARS} characters", key)
+        mode = inputs.choice("mode", MODES, "upsert")
+        said = body is not None or needs_text is not None or junit or coverage
+        if mode != "delete" and not said and not _tried_body(inputs):
+            inputs.fail("body", "something to post: at least one of body, body-file, needs, "
+                        "junit or coverage (or mode: delete)")
+        token = inputs.secret("github-token")
+        if not token:
+            inputs.fail("github-token", "a token that may write pull-request comments (the "
+                        "default is the workflow's own token)")
+        return cls(pr_number, body, needs, junit, coverage, key, mode,
+                   inputs.boolean("fail-on-read-only", False), token)
+
+
+def default_key(ctx: RunContext) -> str:
+    """One comment per workflow and job unless told otherwise."""
+    return "/".join(part for part in (ctx.workflow, ctx.job) if part) or "default"
+
+
+def _body(inputs: InputReader, ctx: RunContext) -> str | None:
+    body = inputs.optional_text("body")
+    file_name = inputs.optional_text("body-file")
+    if file_name is None:
+        return body
+    if body is not None:
+        inputs.fail("body-file", "either body or body-file, not both", file_name)
+        return body
+    path = Path(file_name) if Path(file_name).is_absolute() else ctx.workspace / file_name
+    try:
+        if path.stat().st_size > MAX_BODY_FILE_BYTES:
+            inputs.fail("body-file", f"a Markdown file of at most "
+                        f"{MAX_BODY_FILE_BYTES // 1024 // 1024} MiB", file_name)
+            return None
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        inputs.fail("body-file", f"an existing file; {path} does not exist", file_name)
+    except IsADirectoryError:
+        inputs.fail("body-file", f"a file; {path} is a folder", file_name)
+    except UnicodeDecodeError:
+        inputs.fail("body-file", "a UTF-8 text file", file_name)
+    except OSError as exc:
+        inputs.fail("body-file", f"a readable file ({exc.strerror})", file_name)
+    return None
+
+
+def _tried_body(inputs: InputReader) -> bool:
+    """A body-file was given but could not be read: that error is the one to report."""
+    return any(error.name == "body-file" for error in inputs.errors)
+
+
+def _needs(inputs: InputReader, text: str | None) -> tuple[JobResult, ...] | None:
+    if text is None:
+        return None
+    try:
+        return parse_needs(json.loads(text))
+    except json.JSONDecodeError as exc:
+        inputs.fail("needs", f"{NEEDS_EXPECTED} (invalid JSON: {exc.msg})", text)
+    except ValueError as exc:
+        inputs.fail("needs", str(exc), text)
+    return None
+
+
+# -- the work ---------------------------------------------------------------------------
+def run(settings: Settings, run: ActionRun) -> None:
+    ctx, wf = run.ctx, run.wf
+    if not ctx.repository:
+        raise ActionFailed("GITHUB_REPOSITORY is not set: which repository's pull request?")
+    comment = "" if settings.mode == "delete" else compose(settings, run)
+    try:
+        _publish(settings, run, comment)
+    except (GithubException, requests.RequestException) as exc:
+        message = describe_api_error(exc, ctx.api_url)
+        wf.error(message, title="pr-comment: GitHub API")
+        if comment:
+            wf.summary.add(posted_summary("⚠️ The comment could not be posted", comment))
+        raise ActionFailed(message, annotated=True) from exc
+
+
+def _publish(settings: Settings, run: ActionRun, comment: str) -> None:
+    ctx = run.ctx
+    gh = github_client(settings.github_token, ctx).withLazy(True)  # no request until needed
+    repo = gh.get_repo(ctx.repository)
+    number = settings.pr_number or _find_pr_number(ctx, repo)
+    if number is None:
+        _skip_without_pr(run, comment)
+        return
+    note = truncation_note(ctx.run_url)
+    sticky = StickyComment(repo.get_issue(number), hidden_marker("pr-comment", settings.key),
+                           token_login(gh), fit=lambda body, room: fit_comment(body, room, note))
+    try:
+        outcome = OPERATIONS[settings.mode](sticky, comment)
+    except ReadOnlyToken:
+        _fall_back_to_summary(settings, run, number, comment)
+        return
+    _report(run, settings, number, outcome, comment)
+
+
+def _skip_without_pr(run: ActionRun, comment: str) -> None:
+    wf = run.wf
+    wf.notice(f"No pull request for this run (event: {run.ctx.event_name or 'none'}); "
+              "nothing to comment on.", title="pr-comment")
+    _outputs(wf, "skipped")
+    if comment:
+        wf.summary.add(posted_summary("ℹ️ No pull request: the comment was not posted", comment))
+
+
+def _fall_back_to_summary(settings: Settings, run: ActionRun, number: int, comment: str
+                          ) -> None:
+    """A read-only token (a fork's pull request): the comment goes to the job summary."""
+    wf = run.wf
+    wf.warning(FORK_ADVICE.format(number=number), title="pr-comment: read-only token")
+    if comment:  # nothing to show for a delete
+        wf.summary.add(fork_summary(number, comment))
+    _outputs(wf, "skipped")
+    if settings.fail_on_read_only:
+        raise ActionFailed(f"the token may not comment on pull request #{number} "
+                           "(fail-on-read-only is true)")
+
+
+def _find_pr_number(ctx: RunContext, repo: Repository) -> int | None:
+    try:
+        return find_pr_number(ctx, repo)
+    except GithubException as exc:
+        if exc.status in (404, 422):  # a commit GitHub does not know has no pull request
+            return None
+        raise
+
+
+OPERATIONS: dict[str, Callable[[StickyComment, str], StickyOutcome]] = {
+    "upsert": StickyComment.upsert,
+    "recreate": StickyComment.recreate,
+    "append": StickyComment.append,
+    "delete": lambda sticky, _: sticky.delete(),
+}
+
+
+def compose(settings: Settings, run: ActionRun) -> str:
+    """Read the result files and render the comment (the full text, before fitting)."""
+    ctx, wf = run.ctx, run.wf
+    data = CommentData(body=settings.body, jobs=settings.needs, footer=footer(ctx))
+    unmatched = Unmatched()
+    if settings.junit:
+        found = expand_globs(settings.junit, ctx.workspace)
+        tests = read_junit(found.paths, ctx.workspace)
+        unmatched = Unmatched(junit=found.unmatched)
+        for name, why in tests.unreadable:
+            wf.warning(f"{name} is not usable JUnit XML: {why}", title="pr-comment: junit")
+        data = replace(data, tests=tests)
+    if settings.coverage:
+        found = expand_globs(settings.coverage, ctx.workspace)
+        cov = read_coverage(found.paths, ctx.workspace)
+        unmatched = Unmatched(unmatched.junit, found.unmatched)
+        for name, why in cov.unreadable:
+            wf.warning(f"{name} is not usable Cobertura XML: {why}",
+                       title="pr-comment: coverage")
+        data = replace(data, coverage=cov)
+    for kind, patterns in (("junit", unmatched.junit), ("coverage", unmatched.coverage)):
+        for pattern in patterns:
+            wf.warning(f"no file matched {pattern!r} (relative to {ctx.workspace})",
+                       title=f"pr-comment: {kind}")
+    return render_comment(replace(data, unmatched=unmatched))
+
+
+def footer(ctx: RunContext) -> Footer:
+    head = (ctx.event.get("pull_request") or {}).get("head") or {}
+    sha = str(head.get("sha") or ctx.sha)  # a PR run's GITHUB_SHA is the merge commit
+    return Footer(ctx.run_url, ctx.run_number, ctx.workflow, sha)
+
+
+def _report(run: ActionRun, settings: Settings, number: int, outcome: StickyOutcome,
+            comment: str) -> None:
+    wf = run.wf
+    action = ACTIONS[outcome.action]
+    _outputs(wf, action, outcome)
+    if outcome.duplicates_removed:
+        wf.log(f"Removed {outcome.duplicates_removed} duplicate(s) of the comment.")
+    if outcome.action == "absent":
+        wf.notice(f"No comment with key {settings.key!r} on #{number}; nothing to delete.",
+                  title="pr-comment")
+        return
+    what = {"created": "Created", "updated": "Updated", "unchanged": "Kept (already up to date)",
+            "deleted": "Deleted"}[outcome.action]
+    where = outcome.url or f"pull request #{number}"
+    wf.log(f"{what} the comment {settings.key!r} on #{number}: {where}")
+    if comment:
+        link = f"[the comment]({outcome.url})" if outcome.url else "the comment"
+        wf.summary.add(posted_summary(f"💬 {what} {link} on #{number}", comment))
+
+
+def _outputs(wf: Workflow, action: str, outcome: StickyOutcome | None = None) -> None:
+    wf.set_output("comment-id", str(outcome.comment_id or "") if outcome else "")
+    wf.set_output("comment-url", outcome.url if outcome else "")
+    wf.set_output("action", action)

@@ -1,0 +1,73 @@
+"""The results of the jobs this one needs, from `${{ toJSON(needs) }}`:
+
+    {"build": {"result": "success", "outputs": {}}, "test": {"result": "failure", ...}}
+
+and the verdict a reviewer reads first: "Ready to merge" only when every job succeeded
+(a skipped or cancelled job is not a success: what it would have checked is unknown)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from stackci.core.markdown import inline_code
+
+RESULTS = ("success", "failure", "cancelled", "skipped")
+ICONS = {"success": "✅", "failure": "❌", "cancelled": "🚫", "skipped": "⏭️"}
+EXPECTED = ('the JSON of `${{ toJSON(needs) }}`: an object of jobs, each with a "result" '
+            "(success, failure, cancelled or skipped)")
+
+
+@dataclass(frozen=True)
+class JobResult:
+    job: str
+    result: str  # one of RESULTS
+
+    @property
+    def icon(self) -> str:
+        return ICONS.get(self.result, "❔")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ready: bool
+    headline: str  # "✅ Ready to merge"
+    explanation: str  # Markdown, one sentence
+
+
+def parse_needs(data: Any) -> tuple[JobResult, ...]:
+    """Jobs in the order given. Raises ValueError (saying what was expected) otherwise."""
+    if not isinstance(data, dict):
+        raise ValueError(EXPECTED)  # noqa: TRY004 - reported as a bad input, not a bug
+    if not data:
+        raise ValueError(EXPECTED + ', with at least one job (a job without `needs:` sees {})')
+    jobs = []
+    for job, entry in data.items():
+        result = entry.get("result") if isinstance(entry, dict) else None
+        if result not in RESULTS:
+            raise ValueError(f"{EXPECTED}; job {job!r} has no valid result")
+        jobs.append(JobResult(str(job), str(result)))
+    return tuple(jobs)
+
+
+def verdict(jobs: tuple[JobResult, ...], failing_tests: int = 0) -> Verdict:
+    """Ready only when every job succeeded, and no test failed: a job that swallowed its
+    tests' failures (`continue-on-error`, `|| true`) does not make a PR ready."""
+    parts = []
+    for result in ("failure", "cancelled", "skipped"):
+        names = [inline_code(j.job) for j in jobs if j.result == result]
+        if names:
+            word = {"failure": "failed", "cancelled": "cancelled", "skipped": "skipped"}[result]
+            parts.append(f"{len(names)} {word} ({', '.join(names)})")
+    not_ok = len(jobs) - sum(j.result == "success" for j in jobs)
+    if not_ok:
+        explanation = f"{not_ok} of {len(jobs)} jobs did not succeed: {'; '.join(parts)}."
+    else:
+        many = f"All {len(jobs)} jobs" if len(jobs) > 1 else "The job"
+        explanation = f"{many} succeeded."
+    if failing_tests:
+        noun = "test" if failing_tests == 1 else "tests"
+        explanation += f" {failing_tests:,} {noun} failed (below)."
+    if not_ok or failing_tests:
+        return Verdict(False, "❌ Not ready to merge", explanation)
+    return Verdict(True, "✅ Ready to merge", explanation)

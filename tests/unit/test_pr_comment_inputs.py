@@ -1,0 +1,99 @@
+"""pr-comment's inputs: every bad one is exit 2 with one error naming it, before any
+request is made; the settings read from good ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stackci.actions.pr_comment import Settings, default_key
+from stackci.core.context import RunContext
+from stackci.core.errors import BadInputs
+from stackci.core.inputs import InputReader
+from stackci.core.manifest import load_manifest
+from stackci_testing.runner import run_action
+
+TOKEN = "ghs_inputs_secret_token"
+GOOD = {"github-token": TOKEN, "body": "hello"}
+
+BAD_INPUTS = [
+    ("mode", {"mode": "replace"}),
+    ("pr-number", {"pr-number": "seven"}),
+    ("pr-number", {"pr-number": "0"}),
+    ("needs", {"needs": "{not json"}),
+    ("needs", {"needs": "[]"}),
+    ("needs", {"needs": "{}"}),
+    ("needs", {"needs": '{"build": {"result": "green"}}'}),
+    ("body-file", {"body-file": "comment.md"}),  # together with body
+    ("body-file", {"body": "", "body-file": "missing.md"}),
+    ("body-file", {"body": "", "body-file": "folder"}),
+    ("body-file", {"body": "", "body-file": "binary.md"}),
+    ("body", {"body": ""}),  # nothing to post at all
+    ("github-token", {"github-token": ""}),
+    ("fail-on-read-only", {"fail-on-read-only": "yes"}),
+    ("key", {"key": "k" * 201}),
+]
+
+
+@pytest.mark.parametrize(("name", "override"), BAD_INPUTS,
+                         ids=[f"{n}-{i}" for i, (n, _) in enumerate(BAD_INPUTS)])
+def test_bad_input(name: str, override: dict[str, str], wf_env: dict[str, str]) -> None:
+    workspace = Path(wf_env["GITHUB_WORKSPACE"])
+    (workspace / "comment.md").write_text("# hi\n")
+    (workspace / "folder").mkdir()
+    (workspace / "binary.md").write_bytes(b"\xff\xfe\x00bad")
+    # Nothing may be asked of GitHub: this address refuses every connection.
+    env = {**wf_env, "GITHUB_API_URL": "http://127.0.0.1:9", "GITHUB_EVENT_NAME": "push"}
+    result = run_action("pr-comment", {**GOOD, **override}, env)
+    assert result.code == 2, result
+    errors = result.errors()
+    assert len(errors) == 1, result
+    assert errors[0].message.startswith(f"input '{name}': expected "), errors[0]
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.outputs == {}
+    for line in (result.stdout + result.stderr).splitlines():
+        assert TOKEN not in line or line == f"::add-mask::{TOKEN}", line
+
+
+def settings(raw: dict[str, str], env: dict[str, str] | None = None) -> Settings:
+    reader = InputReader(raw, load_manifest("pr-comment"))
+    made = Settings.from_inputs(reader, RunContext.from_env(env or {}))
+    reader.done()
+    return made
+
+
+def test_good_inputs_are_read(tmp_path: Path) -> None:
+    (tmp_path / "c.md").write_text("  indented\n\n**bold**\n")
+    made = settings({"github-token": TOKEN, "body-file": "c.md", "pr-number": "12",
+                     "needs": '{"a": {"result": "success", "outputs": {}}}',
+                     "junit": "a/*.xml\nb/**/*.xml", "coverage": "cov.xml, more.xml",
+                     "mode": "recreate", "key": "summary", "fail-on-read-only": "true"},
+                    {"GITHUB_WORKSPACE": str(tmp_path)})
+    assert made.body == "  indented\n\n**bold**\n"  # a file's Markdown is kept as is
+    assert made.pr_number == 12
+    assert made.needs is not None
+    assert made.needs[0].job == "a"
+    assert made.junit == ("a/*.xml", "b/**/*.xml")
+    assert made.coverage == ("cov.xml", "more.xml")
+    assert (made.mode, made.key, made.fail_on_read_only) == ("recreate", "summary", True)
+
+
+def test_delete_needs_nothing_to_post() -> None:
+    made = settings({"github-token": TOKEN, "mode": "delete"})
+    assert made.mode == "delete"
+    assert made.body is None
+
+
+def test_defaults() -> None:
+    made = settings({"github-token": TOKEN, "body": "x"},
+                    {"GITHUB_WORKFLOW": "CI", "GITHUB_JOB": "summary"})
+    assert (made.mode, made.key, made.pr_number, made.fail_on_read_only) == (
+        "upsert", "CI/summary", None, False)
+    assert default_key(RunContext.from_env({})) == "default"
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    with pytest.raises(BadInputs) as caught:
+        settings({"github-token": "", "mode": "x", "needs": "[]", "body": "b"})
+    assert sorted(e.name for e in caught.value.errors) == ["github-token", "mode", "needs"]
