@@ -148,3 +148,16 @@ def _last_meaningful_line(text: str) -> str:
 
 def names(items: Sequence[Container]) -> list[str]:
     return [c.name for c in items]
+
+
+def start_compose(project: ComposeProject, *args: str) -> subprocess.Popen[str]:
+    """Start compose without waiting for it (stdout and stderr merged, as text), with
+    the same command line and environment as `ComposeProject.run`: for a command that
+    runs while the caller watches, and that the caller may have to stop."""
+    env = dict(project.env)
+    if project.name:
+        env.pop("COMPOSE_PROJECT_NAME", None)
+    return subprocess.Popen(
+        project.command(*args), cwd=project.working_dir, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )

@@ -1,0 +1,255 @@
+"""compose-up-and-wait: start a compose stack and know, fast and for sure, when every
+service is ready, or exactly why one is not."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import docker
+
+from stackci.core import markdown as md
+from stackci.core.action import ActionRun
+from stackci.core.context import RunContext
+from stackci.core.docker import ComposeError, ComposeProject, default_compose_files, start_compose
+from stackci.core.errors import ActionFailed, BadInputs, InputError
+from stackci.core.events import stream_client
+from stackci.core.inputs import InputReader
+from stackci.core.workflow import Workflow
+from stackci.readiness.report import (
+    ServiceReport,
+    build_reports,
+    last_log_lines,
+    state_lines,
+    summary_table,
+)
+from stackci.readiness.spec import Check, ServiceWait, WaitSpecError, merge, parse_wait
+from stackci.readiness.stack import (
+    BadExtension,
+    ServicePlan,
+    StackModel,
+    UnknownServices,
+    load_stack,
+)
+from stackci.readiness.watcher import StackWatcher, WaitResult
+
+NAME = "compose-up-and-wait"
+PULL_POLICIES = ("missing", "always", "never")
+DEFAULT_TIMEOUT = 300.0
+DEFAULT_LOG_LINES = 100
+_PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_COMPOSE_FILES = "compose.yaml, compose.yml, docker-compose.yml or docker-compose.yaml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    working_directory: Path
+    compose_files: tuple[Path, ...]
+    project_name: str | None
+    profiles: tuple[str, ...]
+    env_files: tuple[Path, ...]
+    services: tuple[str, ...]
+    build: bool
+    pull: str
+    timeout: float
+    wait: dict[str, ServiceWait]
+    fail_fast: bool
+    logs_on_failure: int
+
+    @classmethod
+    def from_inputs(cls, inputs: InputReader, ctx: RunContext) -> Settings:
+        directory = inputs.path("working-directory", ctx.workspace, must_exist=True,
+                                kind="folder") or ctx.workspace
+        directory_ok = directory.is_dir()
+        if directory.exists() and not directory_ok:
+            inputs.fail("working-directory", "a folder", str(directory))
+        return cls(
+            working_directory=directory,
+            compose_files=_compose_files(inputs, directory, check=directory_ok),
+            project_name=_project_name(inputs, ctx),
+            profiles=inputs.items("profiles"),
+            env_files=_env_files(inputs, directory),
+            services=inputs.items("services"),
+            build=inputs.boolean("build", default=False),
+            pull=inputs.choice("pull", PULL_POLICIES, default="missing"),
+            timeout=inputs.duration("timeout", default=DEFAULT_TIMEOUT),
+            wait=_wait(inputs),
+            fail_fast=inputs.boolean("fail-fast", default=True),
+            logs_on_failure=inputs.integer("logs-on-failure", DEFAULT_LOG_LINES, minimum=0),
+        )
+
+    def compose_project(self, run: ActionRun) -> ComposeProject:
+        # Compose's own rule: the project directory is the first compose file's folder,
+        # so relative bind mounts, env_file and build contexts resolve as they always do.
+        return ComposeProject(self.project_name, self.compose_files[0].parent,
+                              self.compose_files, self.env_files, self.profiles, dict(run.env))
+
+    def up_arguments(self) -> list[str]:
+        return ["up", "--detach", "--pull", self.pull, *(["--build"] if self.build else []),
+                *self.services]
+
+
+def _compose_files(inputs: InputReader, directory: Path, check: bool) -> tuple[Path, ...]:
+    given = inputs.items("compose-file")
+    if not check:
+        return ()
+    if not given:
+        found = default_compose_files(directory)
+        if not found:
+            inputs.fail("compose-file", f"a compose file; there is no {_COMPOSE_FILES} in "
+                        f"{directory}")
+        return found
+    files = tuple(directory / name for name in given)
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        inputs.fail("compose-file", "existing files; not found: " + ", ".join(missing),
+                    ", ".join(given))
+    return files
+
+
+def _project_name(inputs: InputReader, ctx: RunContext) -> str | None:
+    name = inputs.optional_text("project-name")
+    if name is None:
+        return ctx.default_project_name()
+    if not _PROJECT_NAME.fullmatch(name):
+        inputs.fail("project-name", "a Compose project name: lowercase letters, digits, "
+                    "'-' and '_', starting with a letter or digit", name)
+    return name
+
+
+def _env_files(inputs: InputReader, directory: Path) -> tuple[Path, ...]:
+    files = tuple(directory / name for name in inputs.items("env-file"))
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        inputs.fail("env-file", "existing files; not found: " + ", ".join(missing))
+    return files
+
+
+def _wait(inputs: InputReader) -> dict[str, ServiceWait]:
+    mapping = inputs.yaml_mapping("wait")
+    try:
+        return parse_wait(mapping)
+    except WaitSpecError as exc:
+        inputs.fail("wait", f"a wait mapping as documented ({exc})")
+        return {}
+
+
+# -- the action -----------------------------------------------------------------------
+
+def run(settings: Settings, run: ActionRun) -> None:
+    wf = run.wf
+    project = settings.compose_project(run)
+    model = _load_model(project, settings)
+    _check_wait_names(settings, model)
+    project = replace(project, name=model.name)
+    wf.set_output("project-name", model.name)
+
+    client = stream_client()
+    watcher = StackWatcher(
+        client=client, project=model.name, plans=_plans(settings, model),
+        timeout=settings.timeout, fail_fast=settings.fail_fast, say=wf.log, debug=wf.debug)
+    count = len(model.services)
+    with wf.group(f"Starting {model.name} and waiting for {count} service"
+                  f"{'' if count == 1 else 's'}"):
+        result = watcher.run(lambda: start_compose(project, *settings.up_arguments()))
+        if result.up_output.strip() and wf.debug_enabled:
+            wf.debug("docker compose up said:\n" + result.up_output.rstrip())
+    reports = build_reports(result, client)
+    _set_outputs(wf, result, reports)
+    if result.ok:
+        wf.summary.add(f"### ✅ {model.name}: all {count} services ready in "
+                       f"{_ready_seconds(result):.1f} s\n\n{summary_table(reports)}")
+        return
+    _explain_failure(wf, settings, result, reports, client)
+
+
+def _load_model(project: ComposeProject, settings: Settings) -> StackModel:
+    """The project as Compose sees it; any problem with it is bad input (exit 2)."""
+    try:
+        return load_stack(project, settings.services)
+    except UnknownServices as exc:
+        raise BadInputs([InputError("services", "services of this project ("
+                                    + ", ".join(exc.known) + ")", ", ".join(exc.unknown))]
+                        ) from exc
+    except BadExtension as exc:
+        raise BadInputs([InputError("compose-file", f"a valid x-stackci-wait field ({exc})")]
+                        ) from exc
+    except ComposeError as exc:
+        said = " ".join(exc.stderr.split())[:300] or str(exc)
+        raise BadInputs([InputError("compose-file", "a compose project that docker compose "
+                                    f"config accepts; it said: {said}")]) from exc
+
+
+def _check_wait_names(settings: Settings, model: StackModel) -> None:
+    unknown = sorted(set(settings.wait) - set(model.services))
+    if unknown:
+        raise BadInputs([InputError(
+            "wait", "services that this run starts (" + ", ".join(sorted(model.services)) + ")",
+            ", ".join(unknown))])
+
+
+def _plans(settings: Settings, model: StackModel) -> list[
+        tuple[ServicePlan, tuple[Check, ...], float | None, float | None]]:
+    """Per service: its plan, its checks (the input's over the compose file's), its
+    time limit and its probe interval."""
+    plans = []
+    for name, plan in model.services.items():
+        wait = merge(plan.wait, settings.wait.get(name))
+        plans.append((plan, wait.effective_checks, wait.timeout, wait.interval))
+    return plans
+
+
+def _ready_seconds(result: WaitResult) -> float:
+    times = [s.ready_at for s in result.services.values() if s.ready_at is not None]
+    return max(times, default=result.started) - result.started
+
+
+def _set_outputs(wf: Workflow, result: WaitResult, reports: list[ServiceReport]) -> None:
+    wf.set_output("services", {r.name: r.output() for r in reports})
+    wf.set_output("ready-seconds", f"{_ready_seconds(result):.2f}" if result.ok else "")
+
+
+def _explain_failure(wf: Workflow, settings: Settings, result: WaitResult,
+                     reports: list[ServiceReport], client: docker.DockerClient) -> None:
+    """One log group and one error annotation per service that is not ready; the stack
+    is left as it is, for collect-logs and for people."""
+    failing = [r for r in reports if not r.ready]
+    failing.sort(key=lambda r: not r.failed)  # those that failed first
+    logs = last_log_lines(client, [c for r in failing for c in r.containers],
+                          settings.logs_on_failure)
+    for report in failing:
+        with wf.group(f"{report.name}: {report.reason}"):
+            wf.log(f"check: {report.check}")
+            for line in state_lines(report):
+                wf.log(line)
+            for container in report.containers:
+                text = logs.get(container.id, "")
+                if text:
+                    wf.log(f"last {settings.logs_on_failure} log lines of {container.name}:")
+                    wf.log(text)
+    for report in failing:
+        if report.failed:  # not those that the wait merely stopped for
+            wf.error(f"{report.name}: {report.reason}", title=f"{NAME}: {report.name} not ready")
+    up_problem = _up_problem(result)
+    if up_problem:
+        with wf.group("docker compose up"):
+            wf.log(result.up_output.rstrip() or "(no output)")
+        wf.error(up_problem, title=f"{NAME}: docker compose up")
+    names = ", ".join(r.name for r in failing)
+    message = (f"{len(failing)} of {len(reports)} services not ready: {names}" if failing
+               else up_problem)
+    details = summary_table(reports)
+    if up_problem:
+        details += "\n\n" + md.escape(up_problem)
+    # The handler puts the message in the job summary; compose's words are outside text.
+    raise ActionFailed(md.escape(message), details, annotated=True)
+
+
+def _up_problem(result: WaitResult) -> str:
+    if result.up_code is None:
+        return "docker compose up had not finished when the wait ended, and was stopped"
+    if result.up_code != 0:
+        lines = [line.strip() for line in result.up_output.splitlines() if line.strip()]
+        return f"docker compose up failed: {lines[-1] if lines else f'exit code {result.up_code}'}"
+    return ""

@@ -1,0 +1,251 @@
+"""The active checks: an HTTP request, a TCP connection, a command run inside the
+container, a line in the container's log. Each runs in a thread of its own, with a
+short backoff between attempts, and reports every attempt to the watcher."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+import docker
+import docker.errors
+import requests
+import urllib3
+
+from stackci.readiness.spec import Check
+
+FIRST_DELAY = 0.05  # seconds before the second attempt; doubles up to the interval
+DEFAULT_INTERVAL = 1.0
+HTTP_TIMEOUT = (2.0, 5.0)  # connect, read
+TCP_TIMEOUT = 2.0
+# A published port answers through docker-proxy, which accepts a connection and drops it
+# at once while nothing listens in the container. A real server keeps it open this long.
+TCP_SETTLE = 0.05
+
+# Maps a host named in a check to the address to use: a compose service's name becomes
+# its container's address; None means that service has no running container yet.
+Resolver = Callable[[str], "str | None"]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    ok: bool
+    detail: str  # what happened, for people: "answered 503", "refused the connection"
+    final: bool = False  # no later attempt can succeed (the log ended)
+
+
+class Probe(Protocol):
+    def attempt(self) -> Attempt: ...
+
+    def close(self) -> None: ...
+
+
+class HttpProbe:
+    def __init__(self, check: Check, resolve: Resolver) -> None:
+        self.check = check
+        self._resolve = resolve
+        self._session = requests.Session()
+        # Readiness, not trust: a local service's self-signed certificate is fine here.
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+
+    def attempt(self) -> Attempt:
+        parts = urlsplit(self.check.target)
+        host = parts.hostname or ""
+        address = self._resolve(host)
+        if address is None:
+            return Attempt(False, f"{host} has no running container to reach yet")
+        netloc = f"[{address}]" if ":" in address else address
+        if parts.port:
+            netloc += f":{parts.port}"
+        url = urlunsplit(parts._replace(netloc=netloc))
+        headers = {"Host": parts.netloc.rpartition("@")[2], "User-Agent": "stackci"}
+        try:
+            response = self._session.get(url, headers=headers, timeout=HTTP_TIMEOUT,
+                                         allow_redirects=True, verify=False)
+        except requests.ConnectionError as exc:
+            return Attempt(False, _connection_problem(exc))
+        except requests.Timeout:
+            return Attempt(False, "did not answer in time")
+        except requests.RequestException as exc:
+            return Attempt(False, f"failed: {type(exc).__name__}")
+        status = response.status_code
+        if not self.check.status.accepts(status):
+            return Attempt(False, f"answered {status}")
+        if self.check.body and not self.check.body.search(response.text):
+            return Attempt(False, f"answered {status} without /{self.check.body.pattern}/ "
+                                  "in the body")
+        return Attempt(True, f"answered {status}")
+
+    def close(self) -> None:
+        self._session.close()
+
+
+class TcpProbe:
+    def __init__(self, check: Check, resolve: Resolver) -> None:
+        self.check = check
+        self._resolve = resolve
+
+    def attempt(self) -> Attempt:
+        host, _, port = self.check.target.rpartition(":")
+        address = self._resolve(host)
+        if address is None:
+            return Attempt(False, f"{host} has no running container to reach yet")
+        try:
+            with socket.create_connection((address, int(port)), timeout=TCP_TIMEOUT) as conn:
+                conn.settimeout(TCP_SETTLE)
+                try:
+                    if conn.recv(1) == b"":
+                        return Attempt(False, "closed the connection at once")
+                except TimeoutError:
+                    pass  # open and quiet: a server waiting for its client to speak
+                except ConnectionResetError:
+                    return Attempt(False, "reset the connection at once")
+        except ConnectionRefusedError:
+            return Attempt(False, "refused the connection")
+        except TimeoutError:
+            return Attempt(False, "did not accept a connection in time")
+        except OSError as exc:
+            return Attempt(False, f"could not be reached ({exc.strerror or exc})")
+        return Attempt(True, "accepted a connection")
+
+    def close(self) -> None:
+        pass
+
+
+class ExecProbe:
+    """Runs the command in the container; ready when it exits 0."""
+
+    def __init__(self, check: Check, client: docker.DockerClient, container_id: str) -> None:
+        self.check = check
+        self._api = client.api
+        self._container_id = container_id
+
+    def attempt(self) -> Attempt:
+        try:
+            exec_id = self._api.exec_create(self._container_id, list(self.check.argv),
+                                            stdout=True, stderr=True)
+            output = self._api.exec_start(exec_id)
+            code = self._api.exec_inspect(exec_id).get("ExitCode")
+        except docker.errors.APIError as exc:
+            return Attempt(False, f"could not run: {exc.explanation or exc}")
+        text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
+        last = _last_line(text)
+        if code == 0:
+            return Attempt(True, "exited 0")
+        return Attempt(False, f"exited {code}" + (f": {last}" if last else ""))
+
+    def close(self) -> None:
+        pass
+
+
+class LogProbe:
+    """Follows the container's log from its first line until the pattern shows up."""
+
+    def __init__(self, check: Check, client: docker.DockerClient, container_id: str) -> None:
+        self.check = check
+        self._api = client.api
+        self._container_id = container_id
+        self._stream: Any = None
+        self._closed = threading.Event()
+
+    def attempt(self) -> Attempt:
+        pattern = self.check.pattern or re.compile(re.escape(self.check.target))
+        try:
+            self._stream = self._api.logs(self._container_id, stream=True, follow=True,
+                                          stdout=True, stderr=True)
+            for line in _lines(self._stream):
+                if pattern.search(line):
+                    return Attempt(True, f"logged {line.strip()[:200]!r}")
+        except (docker.errors.APIError, requests.RequestException) as exc:
+            if self._closed.is_set():
+                return Attempt(False, "stopped watching", final=True)
+            return Attempt(False, f"log could not be read: {exc}")
+        return Attempt(False, "its log ended without it", final=True)
+
+    def close(self) -> None:
+        self._closed.set()
+        if self._stream is not None:
+            with contextlib.suppress(Exception):  # closing a finished stream may fail
+                self._stream.close()
+
+
+class ProbeRunner:
+    """Runs a probe in a thread until it passes, ends, or `stop()` is called; every
+    attempt goes to `report`."""
+
+    def __init__(self, probe: Probe, interval: float | None,
+                 report: Callable[[Attempt], None]) -> None:
+        self.probe = probe
+        self._interval = interval or DEFAULT_INTERVAL
+        self._report = report
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="probe")
+
+    def start(self) -> ProbeRunner:
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        delay = min(FIRST_DELAY, self._interval)
+        while not self._stop.is_set():
+            try:
+                attempt = self.probe.attempt()
+            except Exception as exc:  # noqa: BLE001 - a probe must never kill the watcher
+                attempt = Attempt(False, f"check failed: {type(exc).__name__}: {exc}")
+            if self._stop.is_set():
+                return
+            self._report(attempt)
+            if attempt.ok or attempt.final or self._stop.wait(delay):
+                return
+            delay = min(delay * 2, self._interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.probe.close()
+
+
+def make_probe(check: Check, client: docker.DockerClient, container_id: str | None,
+               resolve: Resolver) -> Probe:
+    if check.kind == "http":
+        return HttpProbe(check, resolve)
+    if check.kind == "tcp":
+        return TcpProbe(check, resolve)
+    assert container_id is not None
+    if check.kind == "exec":
+        return ExecProbe(check, client, container_id)
+    if check.kind == "log":
+        return LogProbe(check, client, container_id)
+    raise ValueError(f"{check.kind} is not an active check")
+
+
+def _lines(stream: Iterator[bytes]) -> Iterator[str]:
+    pending = b""
+    for chunk in stream:
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for raw in complete:
+            yield raw.decode("utf-8", "replace")
+    if pending:
+        yield pending.decode("utf-8", "replace")
+
+
+def _connection_problem(exc: requests.ConnectionError) -> str:
+    text = str(exc)
+    if "Connection refused" in text:
+        return "refused the connection"
+    if "reset" in text.lower() or "RemoteDisconnected" in text or "aborted" in text.lower():
+        return "dropped the connection"
+    if "timed out" in text:
+        return "did not accept a connection in time"
+    return "could not be reached"
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:200] if lines else ""

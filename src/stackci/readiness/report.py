@@ -1,0 +1,156 @@
+"""Turn a finished wait into what people and later steps read: the `services` output,
+the job summary table, and for each service that is not ready its state, health-check
+output and last log lines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import docker
+import docker.errors
+import requests
+
+from stackci.core import markdown as md
+from stackci.core.containers import ContainerInfo, inspect
+from stackci.readiness.spec import AUTO
+from stackci.readiness.watcher import ServiceWatch, WaitResult
+
+PARALLEL = 16  # engine calls in flight at once when building a report
+
+
+@dataclass(frozen=True)
+class ServiceReport:
+    name: str
+    check: str
+    ready: bool
+    seconds_to_ready: float | None
+    reason: str  # why it is not ready ("" when it is)
+    failed: bool  # it cannot become ready (else, if not ready, the wait stopped first)
+    containers: list[ContainerInfo]
+
+    @property
+    def main_container(self) -> ContainerInfo | None:
+        """The container that speaks for the service: a failing one if any."""
+        for container in self.containers:
+            if (not container.running and container.exit_code not in (None, 0)) or \
+                    container.health == "unhealthy" or container.oom_killed:
+                return container
+        return self.containers[0] if self.containers else None
+
+    def output(self) -> dict[str, Any]:
+        main = self.main_container
+        ports: dict[str, str] = {}
+        for container in reversed(self.containers):
+            ports.update(container.ports)
+        return {
+            "containers": [c.name for c in self.containers],
+            "state": main.status if main else "missing",
+            "health": main.health if main else None,
+            "exit-code": main.exit_code if main and not main.running else None,
+            "restarts": sum(c.restart_count for c in self.containers),
+            "ready": self.ready,
+            "seconds-to-ready": self.seconds_to_ready,
+            "ports": ports,
+            "check": self.check,
+            "reason": self.reason or None,
+        }
+
+
+def build_reports(result: WaitResult, client: docker.DockerClient) -> list[ServiceReport]:
+    inspected = _inspect_all(client, [c.id for s in result.services.values()
+                                      for c in s.ordered_containers()])
+    reports = []
+    for service in result.services.values():
+        ready = service.ready_at is not None and service.failure is None
+        reports.append(ServiceReport(
+            name=service.name,
+            check=describe_checks(service),
+            ready=ready,
+            seconds_to_ready=(round(service.ready_at - result.started, 2)
+                              if service.ready_at is not None else None),
+            reason="" if ready else (service.failure or "not ready yet when the wait stopped: "
+                                     + (service.pending or "pending")),
+            failed=service.failure is not None,
+            containers=[inspected[c.id] for c in service.ordered_containers()
+                        if c.id in inspected],
+        ))
+    return reports
+
+
+def describe_checks(service: ServiceWatch) -> str:
+    parts = []
+    for check in service.checks:
+        if check.kind == AUTO:
+            has_health = any(c.has_health for c in service.containers.values()) or \
+                service.plan.has_healthcheck
+            parts.append("healthy" if has_health else "running or completed")
+        else:
+            parts.append(check.describe())
+    return "; ".join(parts)
+
+
+def summary_table(reports: Sequence[ServiceReport]) -> str:
+    rows = []
+    for report in reports:
+        mark = "✅" if report.ready else "❌" if report.failed else "⏸"
+        result = "ready" if report.ready else report.reason
+        result = f"{mark} {result}"
+        seconds = f"{report.seconds_to_ready:.1f} s" if report.seconds_to_ready is not None \
+            else "–"
+        rows.append((md.cell(report.name), md.cell(report.check), md.cell(result), seconds))
+    return md.table(["service", "check", "result", "time to ready"], rows)
+
+
+def state_lines(report: ServiceReport) -> list[str]:
+    """State, exit code, restart count and last health-check output of each container."""
+    if not report.containers:
+        return ["no container exists for this service"]
+    lines = []
+    for c in report.containers:
+        exit_code = "-" if c.running or c.exit_code is None else str(c.exit_code)
+        health = c.health or "no healthcheck"
+        oom = ", killed for running out of memory" if c.oom_killed else ""
+        lines.append(f"{c.name}: state {c.status}, exit code {exit_code}, restarts "
+                     f"{c.restart_count}, health {health}{oom}")
+        if c.health is not None:
+            output = c.health_output or "(no output)"
+            lines.append(f"  last health check (exit {c.health_exit_code}): {output}")
+    return lines
+
+
+def last_log_lines(client: docker.DockerClient, containers: Sequence[ContainerInfo],
+                   count: int) -> dict[str, str]:
+    """The last `count` lines of each container's log, by container id, fetched
+    concurrently (a failure report should not wait on one container after another)."""
+    if count <= 0 or not containers:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(PARALLEL, len(containers))) as pool:
+        texts = pool.map(lambda c: _log_tail(client, c, count), containers)
+        return {c.id: text for c, text in zip(containers, texts, strict=True)}
+
+
+def _log_tail(client: docker.DockerClient, container: ContainerInfo, count: int) -> str:
+    try:
+        raw = client.api.logs(container.id, stdout=True, stderr=True, tail=count)
+    except (docker.errors.DockerException, requests.RequestException) as exc:
+        return f"(its log could not be read: {exc})"
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    return text.rstrip("\n")
+
+
+def _inspect_all(client: docker.DockerClient, ids: list[str]) -> dict[str, ContainerInfo]:
+    """`docker inspect` of each container, concurrently; those removed meanwhile are
+    left out (there is nothing left to report on)."""
+    def one(container_id: str) -> ContainerInfo | None:
+        try:
+            return inspect(client, container_id)
+        except (docker.errors.DockerException, requests.RequestException):
+            return None
+
+    if not ids:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(PARALLEL, len(ids))) as pool:
+        return {i: info for i, info in zip(ids, pool.map(one, ids), strict=True) if info}

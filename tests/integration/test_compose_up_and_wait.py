@@ -1,0 +1,575 @@
+"""compose-up-and-wait against the real engine, with busybox stand-in services:
+every check kind passing and timing out, one-shots, crash loops, services turning
+unhealthy, per-service timeouts, dependency chains, the compose file's own wait spec,
+and the bad-input table. The relative-bind-mount case runs through the launcher."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import textwrap
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from stackci_testing.docker import Stack
+from stackci_testing.runner import Result, run_action
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+def stack(stack: Stack) -> Iterator[Stack]:
+    """The shared test stack, whose containers are killed a moment before `down` removes
+    them: Docker 20.10's daemon panics (and dies) when a container is removed while a
+    health-check probe is between creating its exec and starting it (daemon/exec.go,
+    moby/moby#45804), and these tests run many fast health checks."""
+    yield stack
+    stack.compose("kill", check=False)
+    time.sleep(0.3)
+
+ACTION = "compose-up-and-wait"
+
+# A healthcheck that passes once /tmp/ready exists; fast, so tests are too.
+HEALTHCHECK = """
+    healthcheck:
+      test: ["CMD", "test", "-f", "/tmp/ready"]
+      interval: 200ms
+      timeout: 30s
+      retries: 1000
+"""
+
+
+def service(command: str, extra: str = "", image: str | None = "busybox:1.36") -> str:
+    """One busybox service's body (indented for a `services:` entry); no `image` for
+    one that is built."""
+    body = f"    image: {image}\n" if image else ""
+    body += f"    command: {json.dumps(['sh', '-c', command])}\n"
+    return body + textwrap.indent(textwrap.dedent(extra).strip("\n"), "    ") + "\n" \
+        if extra.strip() else body
+
+
+def compose(**services: str) -> str:
+    return "services:\n" + "".join(f"  {name}:\n{body}" for name, body in services.items())
+
+
+def up(stack: Stack, env: dict[str, str], compose_yaml: str | None = None,
+       wait: str | None = None, **inputs: str) -> Result:
+    if compose_yaml is not None:
+        stack.write(compose_yaml)
+    values = {"working-directory": str(stack.directory), "project-name": stack.name,
+              "timeout": "60s"}
+    if wait is not None:
+        values["wait"] = textwrap.dedent(wait)
+    values.update({k.replace("_", "-"): v for k, v in inputs.items()})
+    return run_action(ACTION, values, env)
+
+
+def services_output(result: Result) -> dict[str, Any]:
+    value = result.json_output("services")
+    assert isinstance(value, dict)
+    return value
+
+
+def error_messages(result: Result) -> dict[str, str]:
+    """Error annotations by the service they are about ("compose" for compose up)."""
+    found = {}
+    for annotation in result.errors():
+        name = annotation.title.removeprefix(f"{ACTION}: ").split(" ")[0]
+        found["compose" if name == "docker" else name] = annotation.message
+    return found
+
+
+def cgi(stack: Stack, status: str, body: str) -> None:
+    """A CGI health endpoint for busybox httpd, served from ./www."""
+    script = stack.directory / "www" / "cgi-bin" / "health"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(f"#!/bin/sh\necho 'Status: {status}'\necho 'Content-Type: text/plain'\n"
+                      f"echo\necho '{body}'\n")
+    script.chmod(0o755)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+HTTPD = "exec httpd -f -p 8000 -h /www"
+WWW = 'volumes: ["./www:/www:ro"]'
+
+
+# -- every check kind -----------------------------------------------------------------
+
+def test_every_check_kind_passes_and_the_outputs_describe_the_stack(
+        stack: Stack, wf_env: dict[str, str]) -> None:
+    cgi(stack, "200 OK", "status=ok")
+    port = free_port()
+    stack.write(compose(
+        db=service("sleep 0.5; touch /tmp/ready; exec sleep 300", HEALTHCHECK),
+        api=service(HTTPD, f'{WWW}\nports: ["127.0.0.1::8000"]'),
+        cache=service("exec nc -ll -p 6379 -e cat", f'ports: ["127.0.0.1:{port}:6379"]'),
+        kafka=service("sleep 0.5; touch /tmp/ready; exec sleep 300"),
+        worker=service("sleep 0.3; echo 'consumer started'; exec sleep 300"),
+        migrate=service("sleep 0.3; echo migrated"),
+        plain=service("exec sleep 300", "deploy:\n  replicas: 2"),
+    ))
+    result = up(stack, wf_env, wait=f"""
+        db: healthy
+        api:
+          http: http://api:8000/cgi-bin/health
+          status: 200
+          body: status=ok
+        cache:
+          - tcp: cache:6379
+          - tcp: localhost:{port}
+        kafka:
+          exec: test -f /tmp/ready
+        worker:
+          log: consumer start(ed|ing)
+        migrate: completed
+        plain: running
+    """)
+    assert result.code == 0, result
+    assert result.errors() == []
+    assert result.outputs["project-name"] == stack.name
+    assert float(result.outputs["ready-seconds"]) > 0
+
+    services = services_output(result)
+    assert set(services) == {"db", "api", "cache", "kafka", "worker", "migrate", "plain"}
+    for name, info in services.items():
+        assert info["ready"] is True, name
+        assert 0 < info["seconds-to-ready"] <= float(result.outputs["ready-seconds"])
+    assert services["db"]["health"] == "healthy"
+    assert services["db"]["state"] == "running"
+    assert services["db"]["containers"] == [f"{stack.name}-db-1"]
+    assert services["migrate"]["state"] == "exited"
+    assert services["migrate"]["exit-code"] == 0
+    assert services["plain"]["containers"] == [f"{stack.name}-plain-1", f"{stack.name}-plain-2"]
+    published = services["api"]["ports"]["8000/tcp"]
+    assert published.startswith("127.0.0.1:")
+    assert services["cache"]["ports"] == {"6379/tcp": f"127.0.0.1:{port}"}
+
+    # People follow the progress, grouped; the summary has a row per service.
+    assert "::group::Starting " + stack.name in result.stdout
+    assert "db: healthy after " in result.stdout
+    assert "migrate: completed (exit 0) after " in result.stdout
+    assert "api: http://api:8000/cgi-bin/health answered 200 after " in result.stdout
+    assert "| service | check | result | time to ready |" in result.summary
+    assert "| db | healthy | ✅ ready |" in result.summary
+    assert "| kafka | exec \\`test -f /tmp/ready\\` | ✅ ready |" in result.summary
+
+
+def test_every_check_kind_times_out_with_its_own_reason(stack: Stack,
+                                                        wf_env: dict[str, str]) -> None:
+    cgi(stack, "503 Service Unavailable", "warming up")
+    stack.write(compose(
+        db=service("exec sleep 300", HEALTHCHECK),
+        api=service(HTTPD, WWW),
+        cache=service("exec sleep 300"),
+        kafka=service("exec sleep 300"),
+        worker=service("echo booting; exec sleep 300"),
+        migrate=service("exec sleep 300"),
+        blocked=service("exec sleep 300", "depends_on:\n  db:\n    condition: service_healthy"),
+    ))
+    started = time.monotonic()
+    result = up(stack, wf_env, fail_fast="false", timeout="8s", logs_on_failure="5", wait="""
+        db: {healthy: true, timeout: 2s}
+        api: {http: http://api:8000/cgi-bin/health, timeout: 2s}
+        cache: {tcp: 6379, timeout: 2s}
+        kafka: {exec: test -f /tmp/ready, timeout: 2s}
+        worker: {log: consumer started, timeout: 2s}
+        migrate: {completed: true, timeout: 2s}
+        blocked: running
+    """)
+    assert result.code == 1, result
+    errors = error_messages(result)
+    assert set(errors) == {"db", "api", "cache", "kafka", "worker", "migrate", "blocked",
+                           "compose"}, errors
+    assert errors["db"].startswith("db: not healthy after 2")
+    assert "(health: starting)" in errors["db"]
+    assert errors["api"].startswith("api: http://api:8000/cgi-bin/health answered 503 for ")
+    assert errors["cache"].startswith("cache: port 6379 refused the connection for ")
+    assert errors["kafka"].startswith("kafka: `test -f /tmp/ready` exited 1 for ")
+    assert errors["worker"] == "worker: /consumer started/ did not appear in its log within 2.0 s"
+    assert errors["migrate"].startswith("migrate: had not exited after 2")
+    assert errors["blocked"].startswith(("blocked: no container was started within 8",
+                                         "blocked: not running after 8"))
+    assert "it waits for db" in errors["blocked"] or "no container" in errors["blocked"]
+    assert "docker compose up had not finished" in errors["compose"]
+    assert time.monotonic() - started < 30
+    # Each failing service has its group: state, health-check output, last log lines.
+    assert "::group::worker: /consumer started/ did not appear" in result.stdout
+    assert "last 5 log lines of " + stack.name + "-worker-1:\nbooting" in result.stdout
+    assert f"{stack.name}-db-1: state running, exit code -, restarts 0, health starting" \
+        in result.stdout
+    assert result.outputs["ready-seconds"] == ""
+    assert not any(info["ready"] for info in services_output(result).values())
+
+
+# -- one-shots, crashes, restarts, health ---------------------------------------------
+
+def test_a_one_shot_that_exits_0_is_ready(stack: Stack, wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(
+        migrate=service("echo migrated"),
+        app=service("exec sleep 300"),
+    ))
+    assert result.code == 0, result
+    services = services_output(result)
+    assert services["migrate"]["ready"] is True
+    assert services["migrate"]["exit-code"] == 0
+    assert services["app"]["state"] == "running"
+
+
+def test_a_one_shot_that_exits_1_fails_fast_with_its_logs(stack: Stack,
+                                                          wf_env: dict[str, str]) -> None:
+    started = time.monotonic()
+    result = up(stack, wf_env, compose(
+        worker=service("echo starting; sleep 0.5; echo 'boom: no broker' >&2; exit 1"),
+        slow=service("exec sleep 300", HEALTHCHECK),
+    ))
+    assert result.code == 1, result
+    assert time.monotonic() - started < 20  # not the 60 s timeout
+    errors = error_messages(result)
+    assert set(errors) == {"worker"}  # slow merely did not get the time
+    assert errors["worker"].startswith("worker: exited with code 1 after ")
+    assert "::group::worker: exited with code 1 after" in result.stdout
+    assert "boom: no broker" in result.stdout
+    assert "::group::slow: not ready yet when the wait stopped: not healthy" in result.stdout
+    services = services_output(result)
+    assert services["worker"]["exit-code"] == 1
+    assert services["worker"]["reason"].startswith("exited with code 1 after ")
+    assert "| worker | running or completed | ❌ exited with code 1 after" in result.summary
+
+
+def test_a_crash_looping_service_fails_fast(stack: Stack, wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(
+        api=service("sleep 0.3; echo crashing; exit 2", "restart: always"),
+        slow=service("exec sleep 300", HEALTHCHECK),
+    ))
+    assert result.code == 1, result
+    assert error_messages(result)["api"].startswith("api: exited with code 2 after ")
+
+
+def test_a_service_that_exits_0_but_must_keep_running_fails(stack: Stack,
+                                                            wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(
+        api=service("sleep 0.5; exit 0", "restart: always"),
+        slow=service("exec sleep 300", HEALTHCHECK),
+    ), wait="api: running")
+    assert result.code == 1, result
+    message = error_messages(result)["api"]
+    assert message.startswith("api: exited with code 0 after ")
+    assert message.endswith("but it has to keep running")
+
+
+def test_without_fail_fast_a_crash_loop_is_reported_at_its_timeout(
+        stack: Stack, wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(
+        api=service("sleep 0.2; exit 2", "restart: always\n" + textwrap.dedent(HEALTHCHECK)),
+    ), wait="api: {healthy: true, timeout: 3s}", fail_fast="false")
+    assert result.code == 1, result
+    message = error_messages(result)["api"]
+    assert "; earlier it " in message, message
+    assert "exited with code 2" in message, message
+    assert services_output(result)["api"]["restarts"] >= 1
+
+
+def test_a_service_that_never_gets_healthy_fails_when_unhealthy(
+        stack: Stack, wf_env: dict[str, str]) -> None:
+    started = time.monotonic()
+    result = up(stack, wf_env, compose(db=service("exec sleep 300", """
+        healthcheck:
+          test: ["CMD-SHELL", "echo 'no: connection refused'; exit 1"]
+          interval: 200ms
+          timeout: 30s
+          retries: 2
+    """)))
+    assert result.code == 1, result
+    assert time.monotonic() - started < 20
+    message = error_messages(result)["db"]
+    assert message.startswith("db: became unhealthy after ")
+    assert message.endswith(": no: connection refused")
+    assert "last health check (exit 1): no: connection refused" in result.stdout
+    assert services_output(result)["db"]["health"] == "unhealthy"
+
+
+def test_a_service_that_turns_unhealthy_while_others_start_fails(
+        stack: Stack, wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(
+        flappy=service("touch /tmp/ready; sleep 1.5; rm /tmp/ready; exec sleep 300", """
+            healthcheck:
+              test: ["CMD", "test", "-f", "/tmp/ready"]
+              interval: 200ms
+              timeout: 30s
+              retries: 1
+        """),
+        slow=service("sleep 8; touch /tmp/ready; exec sleep 300", HEALTHCHECK),
+    ))
+    assert result.code == 1, result
+    assert "flappy: healthy after " in result.stdout  # it was ready once
+    assert set(error_messages(result)) == {"flappy"}
+    assert error_messages(result)["flappy"].startswith("flappy: became unhealthy after ")
+
+
+def test_an_oom_killed_service_fails_fast(stack: Stack, wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(
+        hog=service("sleep 0.3; x=$(head -c 60000000 /dev/zero | tr '\\0' a); exec sleep 300",
+                    "mem_limit: 8m\nmemswap_limit: 8m"),
+        slow=service("exec sleep 300", HEALTHCHECK),
+    ))
+    assert result.code == 1, result
+    assert error_messages(result)["hog"].startswith(
+        "hog: was killed for running out of memory after ")
+    assert "killed for running out of memory" in result.stdout  # its state line
+    assert services_output(result)["hog"]["exit-code"] == 137
+
+
+def test_a_service_slower_than_its_own_timeout_fails_alone(stack: Stack,
+                                                           wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(
+        fast=service("sleep 0.3; touch /tmp/ready; exec sleep 300", HEALTHCHECK),
+        slow=service("sleep 30; touch /tmp/ready; exec sleep 300", HEALTHCHECK),
+    ), wait="slow: {healthy: true, timeout: 2s}")
+    assert result.code == 1, result
+    assert error_messages(result) == {
+        "slow": "slow: not healthy after 2.0 s (health: starting)"}
+    services = services_output(result)
+    assert services["fast"]["ready"] is True
+    assert services["slow"]["ready"] is False
+    assert services["slow"]["health"] == "starting"
+    assert "| fast | healthy | ✅ ready |" in result.summary
+
+
+def test_when_compose_up_fails_its_words_are_shown(stack: Stack,
+                                                  wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(
+        app=service("exec sleep 300"),
+        ghost=service("exec sleep 300", image="stackci-test/no-such-image:1"),
+    ), pull="never")
+    assert result.code == 1, result
+    errors = error_messages(result)
+    assert errors["ghost"] == "ghost: was not started: docker compose up failed"
+    assert errors["compose"].startswith("docker compose up failed: ")
+    assert "no-such-image" in errors["compose"].lower() or "no such image" in \
+        errors["compose"].lower()
+    assert "::group::docker compose up" in result.stdout
+
+
+def test_a_service_without_healthcheck_cannot_wait_for_healthy(
+        stack: Stack, wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(db=service("exec sleep 300")), wait="db: healthy")
+    assert result.code == 1, result
+    assert error_messages(result)["db"].startswith("db: has no healthcheck")
+
+
+# -- chains, subsets, the compose file's own spec, names --------------------------------
+
+def test_a_dependency_chain_comes_up_in_order(stack: Stack, wf_env: dict[str, str]) -> None:
+    cgi(stack, "200 OK", "ok")
+    result = up(stack, wf_env, compose(
+        db=service("sleep 0.5; touch /tmp/ready; exec sleep 300", HEALTHCHECK),
+        api=service(HTTPD, f"""
+            {WWW}
+            depends_on:
+              db:
+                condition: service_healthy
+            healthcheck:
+              test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8000/cgi-bin/health"]
+              interval: 200ms
+              timeout: 30s
+              retries: 1000
+        """),
+        web=service("exec sleep 300", """
+            depends_on:
+              api:
+                condition: service_healthy
+        """),
+    ))
+    assert result.code == 0, result
+    services = services_output(result)
+    assert services["db"]["seconds-to-ready"] < services["api"]["seconds-to-ready"]
+    assert services["api"]["seconds-to-ready"] <= services["web"]["seconds-to-ready"]
+    assert services["api"]["health"] == "healthy"
+
+
+def test_services_starts_a_subset_with_its_dependencies(stack: Stack,
+                                                        wf_env: dict[str, str],
+                                                        docker_client: docker.DockerClient
+                                                        ) -> None:
+    result = up(stack, wf_env, compose(
+        db=service("exec sleep 300"),
+        api=service("exec sleep 300", "depends_on: [db]"),
+        other=service("exec sleep 300"),
+    ), services="api")
+    assert result.code == 0, result
+    assert set(services_output(result)) == {"api", "db"}
+    names = {c.name for c in docker_client.containers.list(
+        all=True, filters={"label": f"com.docker.compose.project={stack.name}"})}
+    assert names == {f"{stack.name}-api-1", f"{stack.name}-db-1"}
+
+
+def test_profiles_and_env_files_reach_compose(stack: Stack, wf_env: dict[str, str]) -> None:
+    (stack.directory / "ci.env").write_text("BOX=busybox:1.36\nWORD=interpolated\n")
+    stack.write("""
+        services:
+          app:
+            image: ${BOX}
+            command: ["sh", "-c", "echo ${WORD}; exec sleep 300"]
+          debug:
+            image: ${BOX}
+            profiles: [debug]
+            command: ["sh", "-c", "exec sleep 300"]
+    """)
+    result = up(stack, wf_env, env_file="ci.env", profiles="debug",
+                wait="app: {log: interpolated}")
+    assert result.code == 0, result
+    assert set(services_output(result)) == {"app", "debug"}
+
+
+def test_the_compose_file_can_say_how_to_wait_and_the_input_wins(
+        stack: Stack, wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, """
+        services:
+          worker:
+            image: busybox:1.36
+            command: ["sh", "-c", "sleep 0.3; echo 'worker listening'; exec sleep 300"]
+            x-stackci-wait:
+              log: worker listening
+          api:
+            image: busybox:1.36
+            command: ["sh", "-c", "echo 'api serving'; exec sleep 300"]
+            x-stackci-wait:
+              log: this line never comes
+              timeout: 2s
+    """, wait="api: {log: api serving}")
+    assert result.code == 0, result
+    services = services_output(result)
+    assert services["worker"]["check"] == "log /worker listening/"
+    assert services["api"]["check"] == "log /api serving/"
+
+
+def test_in_a_workflow_the_default_project_name_comes_from_the_run(
+        stack: Stack, wf_env: dict[str, str], docker_client: docker.DockerClient) -> None:
+    job = uuid.uuid4().hex[:8]
+    env = {**wf_env, "GITHUB_RUN_ID": "test", "GITHUB_RUN_ATTEMPT": "2", "GITHUB_JOB": job}
+    expected = f"stackci-test-2-{job}"  # starts like a test project: the leak check sees it
+    stack.write(compose(app=service("exec sleep 300")))
+    try:
+        result = run_action(ACTION, {"working-directory": str(stack.directory)}, env)
+        assert result.code == 0, result
+        assert result.outputs["project-name"] == expected
+        assert docker_client.containers.list(
+            filters={"label": f"com.docker.compose.project={expected}"})
+    finally:
+        Stack(expected, stack.directory).down()
+
+
+def test_on_a_laptop_the_project_name_is_composes_own(stack: Stack, tmp_path: Path) -> None:
+    stack.write(compose(app=service("exec sleep 300")))
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GITHUB_", "INPUT_", "RUNNER_", "STACKCI_"))}
+    result = run_action(ACTION, {"working-directory": str(stack.directory)}, env,
+                        cwd=tmp_path)
+    assert result.code == 0, result
+    printed = json.loads(result.stdout)  # off Actions, the outputs are JSON on stdout
+    assert printed["project-name"] == stack.directory.name == stack.name
+    assert "app: running after " in result.stderr
+
+
+# -- through the launcher ---------------------------------------------------------------
+
+def test_relative_paths_resolve_as_on_the_runner_through_the_launcher(
+        stack: Stack, wf_env: dict[str, str], docker_client: docker.DockerClient) -> None:
+    """A relative bind mount, a relative env_file and a relative build context, with the
+    action running in its container through the launcher."""
+    (stack.directory / "data").mkdir()
+    (stack.directory / "data" / "message.txt").write_text("hello from the workspace\n")
+    (stack.directory / "app").mkdir()
+    (stack.directory / "app" / "Dockerfile").write_text(
+        "FROM busybox:1.36\nCOPY baked.txt /baked.txt\n")
+    (stack.directory / "app" / "baked.txt").write_text("baked from the build context\n")
+    (stack.directory / "app.env").write_text("GREETING=hello from env_file\n")
+    cgi(stack, "200 OK", "ok")
+    stack.write(compose(
+        reader=service("cat /data/message.txt; exec sleep 300", 'volumes: ["./data:/data:ro"]'),
+        built=service('cat /baked.txt; echo "$$GREETING"; exec sleep 300',
+                      "build: ./app\nenv_file: ./app.env", image=None),
+        api=service(HTTPD, WWW),  # not published: reached at its container address
+    ))
+    env = {**wf_env, "GITHUB_WORKSPACE": str(stack.directory)}
+    try:
+        result = run_action(ACTION, {
+            "project-name": stack.name,
+            "timeout": "2m",
+            "wait": "reader: [{log: hello from the workspace},\n"
+                    "         {exec: grep -q hello /data/message.txt}]\n"
+                    "built: [{log: baked from the build context}, {log: hello from env_file}]\n"
+                    "api: {http: http://api:8000/cgi-bin/health}\n",
+        }, env, launcher=True, cwd=stack.directory)
+    finally:
+        for image in docker_client.images.list(name=f"{stack.name}-built"):
+            stack.down()
+            docker_client.images.remove(image.id, force=True)
+    assert result.code == 0, result
+    services = services_output(result)
+    assert all(services[name]["ready"] for name in ("reader", "built", "api")), services
+    assert result.outputs["project-name"] == stack.name
+
+
+# -- bad input ----------------------------------------------------------------------------
+
+GOOD = compose(db=service("exec sleep 300"))
+BAD_INPUTS = [
+    # (id, inputs, compose file or None, the input the error must name)
+    ("missing compose file", {"compose-file": "nope.yaml"}, GOOD, "compose-file"),
+    ("no compose file at all", {}, None, "compose-file"),
+    ("invalid compose file", {}, "services: 5\n", "compose-file"),
+    ("bad x-stackci-wait", {}, GOOD + "    x-stackci-wait: soon\n", "compose-file"),
+    ("wait is invalid YAML", {"wait": "db: [unclosed"}, GOOD, "wait"),
+    ("wait is a list", {"wait": "- db"}, GOOD, "wait"),
+    ("unknown check name", {"wait": "db: ready"}, GOOD, "wait"),
+    ("unknown check key", {"wait": "db: {htp: 'http://db/'}"}, GOOD, "wait"),
+    ("http without a scheme", {"wait": "db: {http: 'localhost:80/'}"}, GOOD, "wait"),
+    ("bad status", {"wait": "db: {http: 'http://db/', status: 999}"}, GOOD, "wait"),
+    ("bad log regex", {"wait": "db: {log: '('}"}, GOOD, "wait"),
+    ("negative service timeout", {"wait": "db: {running: true, timeout: -1}"}, GOOD, "wait"),
+    ("wait names an unknown service", {"wait": "nope: healthy"}, GOOD, "wait"),
+    ("services names an unknown service", {"services": "db, nope"}, GOOD, "services"),
+    ("negative timeout", {"timeout": "-5s"}, GOOD, "timeout"),
+    ("unparsable timeout", {"timeout": "soon"}, GOOD, "timeout"),
+    ("zero timeout", {"timeout": "0"}, GOOD, "timeout"),
+    ("bad pull", {"pull": "sometimes"}, GOOD, "pull"),
+    ("bad build", {"build": "yes please"}, GOOD, "build"),
+    ("bad fail-fast", {"fail-fast": "maybe"}, GOOD, "fail-fast"),
+    ("negative logs-on-failure", {"logs-on-failure": "-1"}, GOOD, "logs-on-failure"),
+    ("bad project name", {"project-name": "My Stack"}, GOOD, "project-name"),
+    ("missing env file", {"env-file": "nope.env"}, GOOD, "env-file"),
+    ("missing working directory", {"working-directory": "nope"}, GOOD, "working-directory"),
+]
+
+
+@pytest.mark.parametrize(("inputs", "compose_yaml", "named"),
+                         [case[1:] for case in BAD_INPUTS], ids=[case[0] for case in BAD_INPUTS])
+def test_bad_input_exits_2_naming_the_input_and_starts_nothing(
+        stack: Stack, wf_env: dict[str, str], docker_client: docker.DockerClient,
+        inputs: dict[str, str], compose_yaml: str | None, named: str) -> None:
+    if compose_yaml is not None:
+        stack.write(compose_yaml)
+    values = {"working-directory": str(stack.directory), "project-name": stack.name, **inputs}
+    if inputs.get("working-directory"):
+        values["working-directory"] = str(stack.directory / inputs["working-directory"])
+    result = run_action(ACTION, values, wf_env)
+    assert result.code == 2, result
+    errors = result.errors()
+    assert len(errors) == 1, result
+    assert errors[0].message.startswith(f"input '{named}': expected "), errors[0].message
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not docker_client.containers.list(
+        all=True, filters={"label": f"com.docker.compose.project={stack.name}"})

@@ -1,0 +1,210 @@
+"""The watcher's verdicts, fed engine events and inspect snapshots by hand (no engine):
+what counts as ready, as a failure, as a restart, and what a stale snapshot may not undo."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from stackci.core.containers import ContainerInfo
+from stackci.core.events import ContainerEvent
+from stackci.readiness.probes import Attempt
+from stackci.readiness.spec import Check, ServiceWait, parse_service_wait
+from stackci.readiness.stack import ServicePlan
+from stackci.readiness.watcher import (
+    ContainerWatch,
+    ServiceWatch,
+    StackWatcher,
+    _ProbeReport,
+    _Snapshot,
+)
+
+
+class FakeApi:
+    def __init__(self) -> None:
+        self.health_output = ""
+
+    def inspect_container(self, container_id: str) -> dict[str, Any]:
+        return {"Id": container_id, "Config": {"Healthcheck": {}},
+                "State": {"Health": {"Status": "unhealthy", "Log": [
+                    {"ExitCode": 1, "Output": self.health_output}]}}}
+
+
+class FakeClient:
+    def __init__(self) -> None:
+        self.api = FakeApi()
+
+
+def watcher(*services: tuple[str, ServiceWait, dict[str, Any]], fail_fast: bool = True
+            ) -> tuple[StackWatcher, list[str]]:
+    said: list[str] = []
+    plans = []
+    for name, wait, extra in services:
+        plan = ServicePlan(name=name, wait=ServiceWait(), replicas=extra.get("replicas", 1),
+                           has_healthcheck=extra.get("health"),
+                           restart_policy=extra.get("restart", "no"))
+        plans.append((plan, wait.effective_checks, wait.timeout, wait.interval))
+    w = StackWatcher(client=FakeClient(), project="p", plans=plans, timeout=60,
+                     fail_fast=fail_fast, say=said.append, debug=said.append)
+    w.started = time.time()
+    for plan, checks, own_timeout, interval in plans:
+        w.services[plan.name] = ServiceWatch(plan, checks, own_timeout, w.started + 60,
+                                             interval)
+    return w, said
+
+
+def event(action: str, service: str, at: float, number: int = 1, **extra: Any
+          ) -> ContainerEvent:
+    return ContainerEvent(action=action, container_id=f"{service}-{number}",
+                          name=f"p-{service}-{number}", service=service, number=number,
+                          time=at, **extra)
+
+
+def feed(w: StackWatcher, *events: ContainerEvent) -> None:
+    for e in events:
+        w._handle(e)
+
+
+def test_healthy_marks_ready_at_the_health_event() -> None:
+    w, said = watcher(("db", ServiceWait(), {"health": True}))
+    t = w.started
+    feed(w, event("create", "db", t), event("start", "db", t + 0.1))
+    assert w.services["db"].ready_at is None
+    feed(w, event("health_status", "db", t + 1.0, health="healthy"))
+    db = w.services["db"]
+    assert db.ready_at is not None
+    assert db.trigger_time == t + 1.0
+    assert any(line.startswith("db: healthy after ") for line in said)
+    assert any("latency" in line for line in said)
+
+
+def test_a_one_shot_that_exits_0_is_ready_and_one_that_exits_1_fails() -> None:
+    w, _ = watcher(("migrate", parse_service_wait("completed", "m"), {}),
+                   ("worker", ServiceWait(), {"health": False}))
+    t = w.started
+    feed(w, event("start", "migrate", t), event("die", "migrate", t + 0.5, exit_code=0))
+    assert w.services["migrate"].ready_at is not None
+    feed(w, event("start", "worker", t), event("die", "worker", t + 2.1, exit_code=1))
+    assert w.services["worker"].failure == "exited with code 1 after 2.1 s"
+
+
+def test_exit_0_is_a_failure_for_a_service_that_must_keep_running() -> None:
+    w, _ = watcher(("api", parse_service_wait("running", "api"), {}))
+    t = w.started
+    feed(w, event("start", "api", t))
+    assert w.services["api"].ready_at is not None
+    feed(w, event("die", "api", t + 1, exit_code=0))
+    assert w.services["api"].failure == \
+        "exited with code 0 after 1.0 s, but it has to keep running"
+
+
+def test_the_same_start_told_by_an_event_and_a_snapshot_is_not_a_restart() -> None:
+    w, _ = watcher(("api", parse_service_wait("running", "api"), {}))
+    t = w.started
+    feed(w, event("start", "api", t + 0.2))
+    w._up_done = None
+    info = ContainerInfo.from_attrs({
+        "Id": "api-1", "Name": "/p-api-1",
+        "Config": {"Labels": {"com.docker.compose.service": "api"}},
+        "State": {"Status": "running", "Running": True, "StartedAt": "2020-01-01T00:00:00Z"}})
+    w._on_snapshot(_Snapshot(t + 5, [info]))
+    assert w.services["api"].failure is None
+    assert w.services["api"].containers["api-1"].starts == 1
+
+
+def test_a_stale_snapshot_cannot_undo_a_newer_event() -> None:
+    w, _ = watcher(("db", ServiceWait(), {"health": True}))
+    t = w.started
+    feed(w, event("start", "db", t), event("health_status", "db", t + 2, health="healthy"))
+    stale = ContainerInfo.from_attrs({
+        "Id": "db-1", "Config": {"Labels": {"com.docker.compose.service": "db"}},
+        "State": {"Running": True, "Health": {"Status": "starting"}}})
+    w._on_snapshot(_Snapshot(t + 1, [stale]))  # taken before the health event
+    assert w.services["db"].containers["db-1"].health == "healthy"
+    assert w.services["db"].failure is None
+
+
+def test_with_fail_fast_off_a_restart_is_a_setback_not_a_verdict() -> None:
+    w, said = watcher(("api", parse_service_wait("healthy", "api"),
+                       {"health": True, "restart": "always"}), fail_fast=False)
+    t = w.started
+    feed(w, event("start", "api", t), event("die", "api", t + 1, exit_code=2),
+         event("start", "api", t + 1.5))
+    api = w.services["api"]
+    assert api.failure is None
+    assert api.problem == "restarted (restart 1) after it exited with code 2"
+    assert any("still waiting (fail-fast is off)" in line for line in said)
+    reason = w.pending_reason(api, t + 10)
+    assert reason.startswith("not healthy after 10 s (health: starting)")
+    assert reason.endswith("; earlier it restarted (restart 1) after it exited with code 2")
+
+
+def test_with_fail_fast_a_restart_after_exit_0_fails() -> None:
+    w, _ = watcher(("job", ServiceWait(), {"health": False, "restart": "always"}))
+    t = w.started
+    feed(w, event("start", "job", t), event("die", "job", t + 1, exit_code=0),
+         event("start", "job", t + 1.2))
+    assert w.services["job"].failure == "restarted (restart 1) after it exited with code 0"
+
+
+def test_unhealthy_fails_with_the_health_check_output() -> None:
+    w, _ = watcher(("db", ServiceWait(), {"health": True}))
+    w.client.api.health_output = "pg: no response\n"  # type: ignore[attr-defined]
+    t = w.started
+    feed(w, event("start", "db", t), event("health_status", "db", t + 3, health="unhealthy"))
+    assert w.services["db"].failure == "became unhealthy after 3.0 s: pg: no response"
+
+
+def test_oom_kills_are_named() -> None:
+    w, _ = watcher(("big", ServiceWait(), {"health": False}))
+    t = w.started
+    feed(w, event("start", "big", t), event("oom", "big", t + 1),
+         event("die", "big", t + 1, exit_code=137))
+    assert w.services["big"].failure == "was killed for running out of memory after 1.0 s"
+
+
+def test_healthy_without_a_healthcheck_fails_at_once() -> None:
+    w, _ = watcher(("web", parse_service_wait("healthy", "web"), {"health": False}))
+    feed(w, event("start", "web", w.started))
+    assert (w.services["web"].failure or "").startswith("has no healthcheck")
+
+
+def test_every_replica_must_be_ready() -> None:
+    w, _ = watcher(("web", parse_service_wait("running", "web"), {"replicas": 2}))
+    t = w.started
+    feed(w, event("start", "web", t, number=1))
+    assert w.services["web"].ready_at is None
+    feed(w, event("start", "web", t + 0.1, number=2))
+    assert w.services["web"].ready_at is not None
+
+
+def test_events_of_containers_this_run_did_not_start_are_ignored() -> None:
+    # `up` replacing an old container: the old one dies, untracked, and fails nothing.
+    w, _ = watcher(("api", parse_service_wait("running", "api"), {}))
+    feed(w, event("die", "api", w.started, number=7, exit_code=137))
+    assert w.services["api"].failure is None
+    assert w.services["api"].containers == {}
+
+
+@pytest.mark.parametrize(("check", "answer", "words"), [
+    (Check("http", "http://api:8000/health"), "answered 503",
+     "http://api:8000/health answered 503 for 4.0 s"),
+    (Check("tcp", "6379"), "refused the connection", "port 6379 refused the connection for 4.0 s"),
+    (Check("exec", "pg_isready", argv=("pg_isready",)), "exited 2: no response",
+     "`pg_isready` exited 2: no response for 4.0 s"),
+])
+def test_active_checks_report_their_last_answer_and_for_how_long(
+        check: Check, answer: str, words: str) -> None:
+    w, _ = watcher(("api", ServiceWait((check,)), {}))
+    t = w.started
+    w.services["api"].containers["api-1"] = ContainerWatch("api-1", "p-api-1", 1, False,
+                                                           starts=1, running=True)
+    key = "api-1" if check.per_container else ""
+    w._handle(_ProbeReport("api", key, 0, Attempt(False, "could not be reached"), t + 1))
+    w._handle(_ProbeReport("api", key, 0, Attempt(False, answer), t + 2))
+    w._handle(_ProbeReport("api", key, 0, Attempt(False, answer), t + 3))
+    assert w.pending_reason(w.services["api"], t + 6) == words
+    w._handle(_ProbeReport("api", key, 0, Attempt(True, "answered 200"), t + 7))
+    assert w.services["api"].ready_at is not None
