@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from stackci_testing.docker import SESSION
 from stackci_testing.runner import REPO
 
 ACTION_FILES = ("action.yml", "actions", "launcher", "src", "Dockerfile", ".dockerignore",
@@ -79,6 +81,9 @@ def run_act(repo: Path, workflow: str, event_name: str = "push",
     cmd = [act_binary(), event_name, "--workflows", str(WORKFLOWS / workflow),
            "--platform", "ubuntu-latest=-self-hosted",
            "--env", f"RESULT_DIR={results}",
+           # The default compose project name derives from the run id: one of its own,
+           # carrying the session token, so the leak check sees what this run made.
+           "--env", f"GITHUB_RUN_ID={SESSION}{random.randrange(10**6)}",
            "--env", "STACKCI_PYTHON_IMAGE=python:3.12-slim"]
     for name, value in (env or {}).items():
         cmd += ["--env", f"{name}={value}"]
