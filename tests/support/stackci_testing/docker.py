@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import textwrap
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +42,11 @@ class Stack:
                               cwd=self.directory, capture_output=True, text=True, check=check)
 
     def down(self) -> None:
+        # Kill, let the engine stop the health monitors, then remove: Docker 20.10 can
+        # panic when a container is removed while a health probe is starting in it
+        # (see scripts/dockerd-supervisor.sh).
+        self.compose("kill", check=False)
+        time.sleep(0.3)
         self.compose("down", "--volumes", "--remove-orphans", "--timeout", "0", check=False)
 
 
