@@ -39,6 +39,7 @@ demo: setup
 	PYTHON=$(PY) bash scripts/demo.sh
 
 bench: setup
+	$(PY) benchmarks/image.py
 	$(PY) benchmarks/compose_up_and_wait.py
 	$(PY) benchmarks/collect_logs.py
 
