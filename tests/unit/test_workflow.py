@@ -67,6 +67,27 @@ def test_library_logs_are_redacted(wf_env: dict[str, str]) -> None:
     assert stream.getvalue() == "Authorization: token ***\n"
 
 
+def test_library_warnings_reach_the_job_log_redacted_even_with_no_handler(
+        wf_env: dict[str, str]) -> None:
+    # A CLI run configures no logging: records must not fall to Python's last-resort
+    # handler, which would print them unredacted.
+    wf, out, _ = _wf(wf_env)
+    wf.add_mask("ghp_topsecret")
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers.clear()
+    try:
+        with wf.redacting_logs():
+            logging.getLogger("github.GithubRetry").warning("retrying ghp_topsecret\n::error::x")
+            logging.getLogger("urllib3").info("not shown without RUNNER_DEBUG")
+    finally:
+        root.handlers[:] = saved
+    lines = out.getvalue().splitlines()[1:]  # after the add-mask line
+    assert lines[0] == "warning: github.GithubRetry: retrying ***"
+    assert lines[1].startswith(":\u200b:error::x")
+    assert len(lines) == 2
+
+
 def test_untrusted_log_lines_cannot_issue_commands(wf_env: dict[str, str]) -> None:
     wf, out, _ = _wf(wf_env)
     wf.log("ok\n::error::fake\n  ::set-output name=x::y\n##[group]fake")

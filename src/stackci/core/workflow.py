@@ -70,6 +70,21 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class _WorkflowLogHandler(logging.Handler):
+    """Sends library log records to the job log through the Workflow."""
+
+    def __init__(self, wf: Workflow) -> None:
+        super().__init__(logging.DEBUG if wf.debug_enabled else logging.WARNING)
+        self._wf = wf
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = f"{record.name}: {record.getMessage()}"
+        if record.levelno >= logging.WARNING:
+            self._wf.log(f"{record.levelname.lower()}: {text}")
+        else:
+            self._wf.debug(text)
+
+
 class Workflow:
     """The runner's side of an action run: log lines, annotations, groups, masks,
     outputs and the job summary."""
@@ -159,14 +174,24 @@ class Workflow:
 
     @contextmanager
     def redacting_logs(self) -> Iterator[None]:
-        """Attach the redacting filter to every root handler for the run's duration."""
+        """For the run's duration, library log records (PyGithub's retries, urllib3,
+        docker) reach the job log through this Workflow, redacted and unable to issue
+        commands: warnings always, everything with RUNNER_DEBUG=1. Handlers a host
+        program configured get the redacting filter too."""
         root = logging.getLogger()
-        handlers = list(root.handlers)
+        ours = _WorkflowLogHandler(self)
+        handlers = [*root.handlers, ours]
         for handler in handlers:
             handler.addFilter(self._log_filter)
+        root.addHandler(ours)
+        old_level = root.level
+        if self.debug_enabled:
+            root.setLevel(logging.DEBUG)
         try:
             yield
         finally:
+            root.removeHandler(ours)
+            root.setLevel(old_level)
             for handler in handlers:
                 handler.removeFilter(self._log_filter)
 
