@@ -4,6 +4,7 @@ fake GitHub server, each action through its action.yml and the launcher."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -34,8 +35,8 @@ def test_gate_opens_and_one_summary_comment_is_upserted(tmp_path: Path, fake_git
         assert run.result("comment-action") == ("created" if attempt == 1 else "updated")
     assert run.result("should-run") == "true"
     assert json.loads(run.result("labels")) == ["Ready-For-Merge", "docs"]
-    # The gate read the labels live, as the token's user.
-    reads = fake_github.requests(path=rf"/repos/{REPO}/issues/{pull.number}/labels")
+    # The gate read the labels live (the PR as GitHub has it now), as the token's user.
+    reads = fake_github.requests(path=rf"/repos/{REPO}/pulls/{pull.number}")
     assert reads
     assert {r.user for r in reads} == {BOT}
     # One sticky comment, from the bot, with the jobs' verdict and the test totals.
@@ -44,4 +45,15 @@ def test_gate_opens_and_one_summary_comment_is_upserted(tmp_path: Path, fake_git
     assert str(comment.id) == run.result("comment-id")
     assert "Ready to merge" in comment.body
     assert "<!-- stackci:pr-comment:" in comment.body
-    assert WRITER_TOKEN not in run.log
+    # act masks registered secrets in its log, so the token itself never shows there:
+    # what the actions produced is checked unmasked (outputs, as the next steps saw
+    # them, and the comment), and in the log (which has each step's output, outputs and
+    # summary) a `***` anywhere but act's echo of the one `::add-mask::` per action is a
+    # secret act had to hide.
+    produced = [run.result(n) for n in ("should-run", "reason", "labels", "comment-action",
+                                        "comment-id", "comment-url")] + [comment.body]
+    assert not [text for text in produced if WRITER_TOKEN in text]
+    masked = [line for line in run.log.splitlines() if "***" in line]
+    assert len(masked) == 2, masked  # label-gate's and pr-comment's add-mask
+    assert all(re.fullmatch(r"\[pull request/(gate|comment)\]\s+⚙\s+\*\*\*", line)
+               for line in masked), masked

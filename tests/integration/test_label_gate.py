@@ -144,7 +144,7 @@ def test_labels_are_read_live_not_from_the_payload(gate: Gate) -> None:
     result = gate.run(**{"all-of": "ready-for-merge"})
     assert result.code == 1, result
     assert result.json_output("labels") == []
-    assert gate.fake.requests("GET", rf"/repos/{REPO}/issues/{pr.number}/labels")
+    assert gate.fake.requests("GET", rf"/repos/{REPO}/pulls/{pr.number}")
 
 
 def test_pr_number_input_wins_over_the_event(gate: Gate) -> None:
@@ -288,7 +288,7 @@ def test_a_read_only_token_still_decides_and_warns_about_the_comment(gate: Gate)
     assert error.message.endswith("missing label safe-to-test (has: bug)")
     [warning] = annotations(result, "warning")
     assert "the token is read-only" in warning
-    assert "Pull requests from forks" in warning
+    assert "run from a fork gets a read-only token" in warning
     assert "workflow_run" in warning
     assert gate.comments(pr.number) == []
     # Only one write was tried: a refused write is not retried.
@@ -458,4 +458,101 @@ def test_an_unreadable_repository_is_a_failure_that_says_so(gate: Gate) -> None:
     assert error.message == (
         "could not read the pull request's labels: not found: it does not exist, or the token "
         "cannot see it (HTTP 404: Not Found)")
-    assert result.outputs == {}
+    # Outputs are set in every case, so a later `if: failure()` step can read why.
+    assert result.outputs == {"should-run": "false", "labels": "[]", "matched": "[]",
+                              "reason": error.message}
+
+
+@pytest.mark.parametrize("path", [r"/repos/[^/]+/[^/]+/commits/\w+",
+                                  r"/repos/[^/]+/[^/]+/issues/\d+/events"])
+def test_a_404_after_the_pull_request_was_read_is_not_an_issue(gate: Gate, path: str) -> None:
+    """Only a 404 for the pull request itself means "not a pull request"; one from
+    reading its events or head commit is a failure to read GitHub."""
+    pr = gate.fake.state.add_pull(REPO, labels=["ready"])
+    gate.pull_event(pr)
+    gate.fake.fail_next(1, 404, path=path)
+    result = gate.run(**{"all-of": "ready", "fresh-labels": "true"})
+    assert result.code == 1, result
+    [error] = result.errors()
+    assert error.message.startswith("could not read the pull request's labels: not found")
+    assert annotations(result, "notice") == []
+    # With pr-number given, it is not a bad pr-number either.
+    gate.fake.fail_next(1, 404, path=path)
+    again = gate.run(**{"all-of": "ready", "fresh-labels": "true", "pr-number": str(pr.number)})
+    assert again.code == 1, again
+    assert "pr-number" not in again.errors()[0].message
+
+
+def test_requests_a_gate_spends(gate: Gate) -> None:
+    """The PR (its labels are in it: live, not the payload's); nothing else."""
+    pr = gate.fake.state.add_pull(REPO, labels=["ready"])
+    gate.pull_event(pr)
+    assert gate.run(**{"all-of": "ready"}).code == 0
+    assert [(r.method, r.path) for r in gate.fake.requests()] == [
+        ("GET", f"/repos/{REPO}/pulls/{pr.number}")]
+    gate.fake.reset_log()
+    gate.run(**{"all-of": "ready", "fresh-labels": "true"})
+    assert [(r.method, r.path) for r in gate.fake.requests()] == [
+        ("GET", f"/repos/{REPO}/pulls/{pr.number}"),
+        ("GET", f"/repos/{REPO}/issues/{pr.number}/events"),
+        ("GET", f"/repos/{REPO}/commits/{pr.pull.head_sha}")]  # type: ignore[union-attr]
+
+
+def test_requests_of_a_push(gate: Gate) -> None:
+    pr = gate.fake.state.add_pull(REPO, head_ref="feature", labels=["ready"])
+    assert pr.pull is not None
+    gate.event("push", {"ref": "refs/heads/feature"}, GITHUB_SHA=pr.pull.head_sha,
+               GITHUB_REF="refs/heads/feature", GITHUB_REF_NAME="feature")
+    assert gate.run(**{"all-of": "ready"}).code == 0
+    assert [(r.method, r.path) for r in gate.fake.requests()] == [
+        ("GET", f"/repos/{REPO}/commits/{pr.pull.head_sha}/pulls"),
+        ("GET", f"/repos/{REPO}/pulls/{pr.number}")]
+
+
+def test_a_comment_applied_whose_answer_was_lost_is_kept_once(gate: Gate) -> None:
+    result, _, pr = run_through_fault(gate, lambda f: f.apply_then_fail(1, 502, method="POST"))
+    assert result.code == 0, result
+    assert [(r.status, r.fault) for r in gate.fake.requests("POST")] == [
+        (502, "applied"), (201, None)]
+    assert annotations(result, "warning") == []
+    assert [u for u, _ in gate.comments(pr.number)] == [BOT]  # the retry's copy removed
+
+
+def test_our_marker_quoted_in_another_of_our_comments_is_not_ours(gate: Gate) -> None:
+    """pr-comment's summary may quote a test's failure message holding label-gate's
+    marker: label-gate must neither edit nor delete that comment."""
+    state = gate.fake.state
+    pr = state.add_pull(REPO, labels=["bug"])
+    marker = hidden_marker("label-gate", f"ci/{gate.env['GITHUB_JOB']}")
+    summary = (f"{hidden_marker('pr-comment', 'CI/summary')}\n```text\nAssertionError: "
+               f"{marker}\n```")
+    state.add_comment(REPO, pr.number, summary, user=BOT)
+    gate.pull_event(pr)
+    rules = {"all-of": "ready", "comment": "true"}
+    assert gate.run(**rules).code == 1
+    assert [b.partition("\n")[0] for _, b in gate.comments(pr.number)] == [
+        hidden_marker("pr-comment", "CI/summary"), marker]
+    label(gate.fake, pr, "ready", T0)
+    assert gate.run(**rules).code == 0
+    assert gate.comments(pr.number) == [(BOT, summary)]
+
+
+def test_comment_author_for_an_app_token(gate: Gate) -> None:
+    state = gate.fake.state
+    pr = state.add_pull(REPO, labels=["bug"])
+    marker = hidden_marker("label-gate", f"ci/{gate.env['GITHUB_JOB']}")
+    old = state.add_comment(REPO, pr.number, f"{marker}\nold", user=BOT)
+    gate.pull_event(pr)
+    result = gate.run(**{"all-of": "ready", "comment": "true", "comment-author": BOT})
+    assert result.code == 1, result
+    assert [c.id for c in state.comments(REPO, pr.number)] == [old.id]
+    assert not gate.fake.requests("GET", "/user")
+    assert not gate.fake.requests("POST")
+
+
+def test_a_quoted_label_with_a_comma_on_one_line(gate: Gate) -> None:
+    pr = gate.fake.state.add_pull(REPO, labels=["area: api, db"])
+    gate.pull_event(pr)
+    result = gate.run(**{"any-of": 'bug, "area: api, db"'})
+    assert result.code == 0, result
+    assert result.json_output("matched") == ["area: api, db"]

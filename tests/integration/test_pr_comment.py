@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from fake_github import FakeGitHub
-from fake_github.fixtures import BOT, READONLY_TOKEN, REPO, WRITER_TOKEN
+from fake_github.fixtures import BOT, FORK_USER, READONLY_TOKEN, REPO, WRITER_TOKEN
 from fake_github.state import Comment
 from stackci.core.sticky import MAX_COMMENT_CHARS, hidden_marker
 from stackci_testing.runner import Result, run_action, workflow_env
@@ -309,6 +309,17 @@ def test_a_long_body_is_cut_and_the_summary_has_it_all(pr: PullRequestRun) -> No
         f"({env.get('GITHUB_SERVER_URL', 'https://github.com')}"
         f"/{REPO}/actions/runs/{env['GITHUB_RUN_ID']}).")
     assert comment.body.count("```") % 2 == 0  # the fence was closed
+    # What was kept is the start of the comment, cut after a whole line, then the
+    # closing fence and the note.
+    body = comment.body.removeprefix(f"{MARK}\n")
+    kept, fence, note = body.rpartition("\n```\n")
+    assert fence
+    assert "cut at GitHub's 65,536-character limit" in note
+    kept += "\n"
+    full = f"## Log\n\n```text\n{lines}THE LAST LINE\n```\n"
+    assert full.startswith(kept)
+    assert kept.endswith(" some log output\n")
+    assert len(kept) > MAX_COMMENT_CHARS - 1_000  # it used the room
 
 
 def test_recreate_append_and_delete(pr: PullRequestRun) -> None:
@@ -331,3 +342,100 @@ def test_recreate_append_and_delete(pr: PullRequestRun) -> None:
     assert again.code == 0
     assert again.outputs["action"] == "skipped"
     assert "nothing to delete" in again.annotations[0].message
+
+
+def test_a_comment_on_a_plain_issue_is_not_a_pull_request(pr: PullRequestRun) -> None:
+    """`issue_comment` fires for plain issues too; their number is not a PR's, and the
+    run's commit (the default branch's) says nothing about one."""
+    issue = pr.fake.state.add_issue(REPO, "A plain issue")
+    event = pr.root / "issue-event.json"
+    event.write_text(json.dumps({"action": "created", "issue": {"number": issue.number},
+                                 "comment": {"id": 1, "body": "/report"}}))
+    env = pr.env(GITHUB_EVENT_NAME="issue_comment", GITHUB_EVENT_PATH=str(event),
+                 GITHUB_SHA=pr.head_sha)  # even a commit that is a PR's head
+    result = pr.run({"body": "nobody reads this"}, env)
+    assert result.code == 0, result
+    assert result.outputs["action"] == "skipped"
+    assert pr.fake.state.comments(REPO, issue.number) == []
+    assert pr.comments() == []
+    assert pr.fake.requests(method="POST") == []
+
+
+@pytest.mark.parametrize("mode", ["upsert", "recreate"])
+def test_a_write_applied_whose_answer_was_lost_leaves_one_comment(
+    pr: PullRequestRun, mode: str
+) -> None:
+    """GitHub created the comment but the answer was a 502: the retried POST creates a
+    second one. The look after creating removes it, and the run says `created`."""
+    if mode == "recreate":
+        pr.fake.state.add_comment(REPO, pr.number, f"{MARK}\nold", user=BOT, at=T0)
+        pr.fake.apply_then_fail(1, 502, method="DELETE")  # the old one's delete, too
+    pr.fake.apply_then_fail(1, 502, method="POST")
+    result = pr.run({"body": "exactly once", "mode": mode})
+    assert result.code == 0, result
+    assert [(r.status, r.fault) for r in pr.fake.requests("POST")] == [
+        (502, "applied"), (201, None)]
+    [comment] = pr.comments()
+    assert comment.body.startswith(f"{MARK}\nexactly once")
+    assert result.outputs["action"] == "created"
+    assert result.outputs["comment-id"] == str(comment.id)
+    assert result.errors() == []
+
+
+def test_result_files_with_hostile_numbers_are_warnings_not_a_crash(pr: PullRequestRun) -> None:
+    env = pr.env()
+    results = Path(env["GITHUB_WORKSPACE"]) / "results"
+    results.mkdir()
+    (results / "cov.xml").write_text('<coverage lines-covered="²" lines-valid="3"/>')
+    (results / "big.xml").write_text(f'<coverage lines-covered="{"9" * 5000}" '
+                                     f'lines-valid="{"9" * 5000}"/>')
+    for name in ("a", "b"):
+        (results / f"junit-{name}.xml").write_text(
+            '<testsuite time="1e308"><testcase name="t" time="1e308"/></testsuite>')
+    result = pr.run({"junit": "results/junit-*.xml", "coverage": "results/*.xml"}, env)
+    assert result.code == 0, result
+    assert result.outputs["action"] == "created"
+    warnings = [a.message for a in result.annotations if a.kind == "warning"]
+    assert any(w.startswith("results/cov.xml is not usable Cobertura XML") for w in warnings)
+    assert any(w.startswith("results/big.xml is not usable Cobertura XML") for w in warnings)
+    [comment] = pr.ours()
+    assert "| 2 | 0 | 0 | 0 |" in comment.body  # both tests counted, time not a number
+
+
+def test_a_delete_with_a_read_only_token_does_not_claim_a_summary(pr: PullRequestRun) -> None:
+    # The workflow token of a fork's run is the same bot, read-only.
+    pr.fake.state.add_comment(REPO, pr.number, f"{MARK}\nold", user=FORK_USER, at=T0)
+    result = pr.run({"mode": "delete", "github-token": READONLY_TOKEN})
+    assert result.code == 0, result
+    assert result.outputs["action"] == "skipped"
+    [warning] = [a.message for a in result.annotations if a.kind == "warning"]
+    assert "written to this job's summary" not in warning
+    assert "was left as it is" in warning
+    assert len(pr.comments()) == 1
+
+
+def test_a_body_too_long_for_the_summary_too_says_so(pr: PullRequestRun) -> None:
+    """The job summary holds 1 MiB; a body file may be larger (up to 4 MiB): then the
+    note must not promise the full text there."""
+    env = pr.env()
+    lines = "".join(f"{i:07d} {'x' * 40}\n" for i in range(30_000))  # ~1.4 MB
+    (Path(env["GITHUB_WORKSPACE"]) / "report.md").write_text(lines)
+    result = pr.run({"body-file": "report.md"}, env)
+    assert result.code == 0, result
+    [comment] = pr.ours()
+    assert "The full text is in" not in comment.body
+    assert "too long for the job summary as well" in comment.body
+    assert len(result.summary.encode()) <= 1024 * 1024
+
+
+def test_comment_author_for_an_app_token_finds_its_comment(pr: PullRequestRun) -> None:
+    """A GitHub App's token cannot ask GET /user who it is. Told its login, pr-comment
+    finds its own comment and edits it: no guess, no new comment, no delete."""
+    old = pr.fake.state.add_comment(REPO, pr.number, f"{MARK}\nold", user=BOT, at=T0)
+    pr.fake.fail_next(5, 403, path=r"^/user$", message="Resource not accessible by integration")
+    result = pr.run({"body": "new", "comment-author": BOT})
+    assert result.code == 0, result
+    assert (result.outputs["action"], result.outputs["comment-id"]) == ("updated", str(old.id))
+    assert [(r.method, r.path) for r in pr.fake.requests() if r.method != "GET"] == [
+        ("PATCH", f"/repos/{REPO}/issues/comments/{old.id}")]
+    assert not pr.fake.requests("GET", "/user")

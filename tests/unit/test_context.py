@@ -40,3 +40,20 @@ def test_compose_project_names_fit_composes_rule() -> None:
 def test_merge_queue_ref() -> None:
     assert queue_pr_number("refs/heads/gh-readonly-queue/main/pr-123-0a1b2c3d") == 123
     assert queue_pr_number("refs/heads/main") is None
+
+
+def _ctx_with_event(tmp_path: Path, event: dict[str, object]) -> RunContext:
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event))
+    return RunContext.from_env({"GITHUB_EVENT_PATH": str(path)})
+
+
+def test_an_issue_event_names_a_pull_request_only_when_the_issue_is_one(tmp_path: Path) -> None:
+    """`issue_comment` and `issues` events carry `issue.number` for plain issues too;
+    only `issue.pull_request` says the issue is a pull request."""
+    plain_issue = {"action": "created", "issue": {"number": 5}, "comment": {"id": 1}}
+    assert _ctx_with_event(tmp_path, plain_issue).event_pr_number is None
+    on_a_pr = {"action": "created", "issue": {"number": 6, "pull_request": {"url": "x"}}}
+    assert _ctx_with_event(tmp_path, on_a_pr).event_pr_number == 6
+    assert _ctx_with_event(tmp_path, {"number": 7, "pull_request": {}}).event_pr_number == 7
+    assert _ctx_with_event(tmp_path, {"pull_request": {"number": 8}}).event_pr_number == 8

@@ -354,6 +354,21 @@ def test_502s_are_retried_at_once_and_leave_no_trace(fake_github: FakeGitHub, gh
     assert [c.body for c in fake_github.state.comments(REPO, 1)] == ["once"]
 
 
+def test_apply_then_fail_carries_the_write_out_and_loses_the_answer(
+    fake_github: FakeGitHub, gh: Github
+) -> None:
+    """A POST applied by GitHub whose answer was lost: PyGithub retries it, and the
+    comment now exists twice. What every writer must be ready for."""
+    fake_github.state.add_issue(REPO, "Lossy")
+    issue = gh.get_repo(REPO).get_issue(1)
+    fake_github.apply_then_fail(1, 502, method="POST")
+    fake_github.reset_log()
+    issue.create_comment("once?")
+    assert [(r.status, r.fault) for r in fake_github.requests()] == [
+        (502, "applied"), (201, None)]
+    assert [c.body for c in fake_github.state.comments(REPO, 1)] == ["once?", "once?"]
+
+
 def test_a_502_on_patch_is_not_retried(fake_github: FakeGitHub, gh: Github) -> None:
     """urllib3 only retries HEAD/GET/PUT/DELETE/OPTIONS/TRACE, and GithubRetry adds POST:
     a failed PATCH (issue edit, comment edit) surfaces at once."""

@@ -183,3 +183,12 @@ def test_an_unexpected_error_is_one_annotation_and_the_traceback_only_in_debug(
         assert "RuntimeError: kaput" in out.getvalue()
         assert ("Traceback" in out.getvalue()) is expect_trace
     assert sys.exc_info() == (None, None, None)
+
+
+def test_markdown_text_is_read_raw() -> None:
+    manifest = ActionManifest("demo", "", {"body": InputDecl("body", "", "", False)}, {})
+    read = InputReader({"body": "  ${{ x }}\n"}, manifest)
+    assert read.markdown_text("body") == "  ${{ x }}\n"
+    assert read.read == {"body"}
+    assert InputReader({"body": " \n"}, manifest).markdown_text("body") is None
+    assert InputReader({}, manifest).markdown_text("body") is None

@@ -3,6 +3,9 @@ input, no traceback, no request that writes, and the token shown nowhere."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from fake_github import FakeGitHub
@@ -33,9 +36,13 @@ CASES = [
 @pytest.mark.parametrize(("case", "inputs", "name", "expected"), CASES,
                          ids=[c[0] for c in CASES])
 def test_bad_input(case: str, inputs: dict[str, str], name: str, expected: str,
-                   fake_github: FakeGitHub, wf_env: dict[str, str]) -> None:
-    fake_github.state.add_pull(REPO)
-    env = {**wf_env, "GITHUB_API_URL": fake_github.url, "GITHUB_EVENT_NAME": "pull_request"}
+                   fake_github: FakeGitHub, wf_env: dict[str, str], tmp_path: Path) -> None:
+    pr = fake_github.state.add_pull(REPO)
+    event = tmp_path / "event.json"  # a PR to read: a token is only tried when used
+    event.write_text(json.dumps({"action": "opened", "number": pr.number,
+                                 "pull_request": {"number": pr.number}}))
+    env = {**wf_env, "GITHUB_API_URL": fake_github.url, "GITHUB_EVENT_NAME": "pull_request",
+           "GITHUB_EVENT_PATH": str(event)}
     result = run_action("label-gate", {**GOOD, **inputs}, env)
     assert result.code == 2, result
     [error] = result.errors()

@@ -49,6 +49,10 @@ def test_glob_matches(pattern: str, name: str, expected: bool) -> None:
     ("a, b ,c", ("a", "b", "c")),
     ("a\nb, with comma\n\n", ("a", "b, with comma")),  # one per line keeps commas
     ("  ", ()),
+    ('needs review, "area: a, b"', ("needs review", "area: a, b")),  # one label, quoted
+    ('"a, b"\n', ("a, b",)),  # a single label holding a comma, in a block scalar
+    ('"x, y"', ("x, y",)),
+    ('say "hi", b', ('say "hi"', "b")),  # quotes inside a name stay
 ])
 def test_split_labels(text: str, expected: tuple[str, ...]) -> None:
     assert split_labels(text) == expected

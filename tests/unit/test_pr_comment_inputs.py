@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from stackci.actions.pr_comment import Settings, default_key
+from stackci.actions.pr_comment import Settings
 from stackci.core.context import RunContext
 from stackci.core.errors import BadInputs
 from stackci.core.inputs import InputReader
 from stackci.core.manifest import load_manifest
+from stackci.core.sticky import default_key
 from stackci_testing.runner import run_action
 
 TOKEN = "ghs_inputs_secret_token"
@@ -97,3 +98,22 @@ def test_all_problems_are_reported_at_once() -> None:
     with pytest.raises(BadInputs) as caught:
         settings({"github-token": "", "mode": "x", "needs": "[]", "body": "b"})
     assert sorted(e.name for e in caught.value.errors) == ["github-token", "mode", "needs"]
+
+
+@pytest.mark.parametrize("body", [
+    "    indented code first\n\nthen text\n",  # leading spaces are Markdown: an indented block
+    "${{ this is how our docs write an expression }}\n",  # not an unexpanded default
+    "text\n\n",
+])
+def test_the_body_input_is_kept_exactly(body: str) -> None:
+    assert settings({"github-token": TOKEN, "body": body}).body == body
+
+
+def test_a_blank_body_is_no_body() -> None:
+    assert settings({"github-token": TOKEN, "body": "  \n", "needs":
+                     '{"a": {"result": "success"}}'}).body is None
+
+
+def test_the_token_is_not_in_the_settings_repr() -> None:
+    made = settings({"github-token": TOKEN, "body": "x"})
+    assert TOKEN not in repr(made)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import random
 import re
+import threading
 from pathlib import Path
 
 import pytest
 
 from stackci.report.comment import (
     CommentData,
-    _BlockState,
+    Unmatched,
     fit_comment,
     render_comment,
     render_failure,
@@ -20,6 +21,7 @@ from stackci.report.comment import (
 from stackci.report.coverage import read_coverage
 from stackci.report.files import expand_globs
 from stackci.report.junit import Failure, read_junit
+from stackci.report.junit import TestTotals as Totals
 from stackci.report.needs import JobResult, parse_needs, verdict
 from stackci.report.xmlsafe import UnreadableReport, parse_xml
 
@@ -207,11 +209,49 @@ def test_hostile_test_names_and_messages_stay_inert() -> None:
 # ----- truncation --------------------------------------------------------------------------
 
 
+_OPENING_FENCE = re.compile(r" {0,3}(?P<fence>`{3,}(?=[^`]*$)|~{3,})")
+
+
 def _closed(text: str) -> bool:
-    state = _BlockState()
-    for line in text.splitlines(keepends=True):
-        state.feed(line)
-    return state.fence is None and state.details == 0
+    """Whether `text` leaves no code fence and no `<details>` open, judged by rules
+    written out here from CommonMark, independently of `_BlockState`:
+    a fence opens with 3+ backticks (no backtick in its info string) or 3+ tildes,
+    indented at most 3 spaces, and is closed only by a line of the same character, at
+    least as long, with nothing but spaces after it; inside a fence nothing else counts.
+    Outside one, an HTML block starting `<details` or `</details>` (indented at most 3
+    spaces) opens or closes a section; the same text inside a paragraph or a code span
+    does not."""
+    fence = ""
+    depth = 0
+    for line in text.split("\n"):
+        if fence:
+            stripped = line.strip(" ")
+            if (line.startswith(fence[0]) or line[:4].strip(" ").startswith(fence[0])) and (
+                    set(stripped) == {fence[0]} and len(stripped) >= len(fence)
+                    and len(line) - len(line.lstrip(" ")) <= 3):
+                fence = ""
+            continue
+        opening = _OPENING_FENCE.match(line)
+        if opening:
+            fence = opening.group("fence")
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        html = line.lstrip(" ")
+        if indent <= 3 and (html.startswith("<details") or html.startswith("</details>")):
+            depth += len(re.findall(r"<details[\s>]", html)) - html.count("</details>")
+            depth = max(depth, 0)
+    return not fence and depth == 0
+
+
+def test_the_independent_judge_itself() -> None:
+    assert _closed("a\n```py\nx\n```\n")
+    assert not _closed("```py\nx\n``\n")
+    assert not _closed("````\n```\n")
+    assert _closed("~~~\n```\n~~~~\n")
+    assert not _closed("<details><summary>s</summary>\n\nx\n")
+    assert _closed("<details><summary>s</summary>\n\n**`</details>`** x\n\n</details>\n")
+    assert not _closed("<details><summary>s</summary>\n\n**`</details>`** x\n")
+    assert _closed("```\n<details>\n```\n")
 
 
 def test_short_text_is_untouched() -> None:
@@ -269,3 +309,137 @@ def test_render_keeps_the_users_markdown_as_is() -> None:
 
 def test_no_sections_renders_nearly_nothing() -> None:
     assert re.fullmatch(r"\s*", render_comment(CommentData()))
+
+
+# ----- hostile numbers -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("attrs", [
+    'lines-covered="²" lines-valid="3"',  # isdigit() says yes, int() says no
+    'lines-covered="٣" lines-valid="3"',  # an Arabic-Indic digit
+    f'lines-covered="{"9" * 5000}" lines-valid="{"9" * 5000}"',  # past int()'s digit limit
+    'lines-covered="1" lines-valid="1" branches-covered="²" branches-valid="2"',
+])
+def test_coverage_numbers_that_are_not_plain_digits_make_the_file_unusable(
+    tmp_path: Path, attrs: str
+) -> None:
+    odd = tmp_path / "odd.xml"
+    odd.write_text(f"<coverage {attrs}/>", encoding="utf-8")
+    result = read_coverage([odd, DATA / "coverage.xml"], tmp_path)
+    assert [name for name, _ in result.unreadable] == ["odd.xml"]
+    assert result.counts.lines_valid == 1000  # the good file still counts
+
+
+def test_hostile_condition_coverage_makes_the_file_unusable(tmp_path: Path) -> None:
+    odd = tmp_path / "odd.xml"
+    odd.write_text('<coverage><packages><package><classes><class filename="a.py"><lines>'
+                   f'<line number="1" hits="1" branch="true" condition-coverage="50% '
+                   f'({"1" * 5000}/{"2" * 5000})"/></lines></class></classes></package>'
+                   "</packages></coverage>")
+    result = read_coverage([odd], tmp_path)
+    assert [name for name, _ in result.unreadable] == ["odd.xml"]
+
+
+def test_huge_test_times_never_overflow(tmp_path: Path) -> None:
+    for name in ("a.xml", "b.xml"):
+        (tmp_path / name).write_text('<testsuite time="1e308"><testcase name="t" time="1e308"/>'
+                                     "</testsuite>")
+    (tmp_path / "c.xml").write_text('<testsuite><testcase name="t" time="1e308"/>'
+                                    '<testcase name="u" time="1e308"/></testsuite>')
+    totals = read_junit([tmp_path / n for n in ("a.xml", "b.xml", "c.xml")], tmp_path)
+    assert totals.passed + len(totals.unreadable) >= 3
+    text = render_comment(CommentData(tests=totals))  # no OverflowError
+    assert "### " in text
+
+
+def test_globs_do_not_follow_symlinked_folders(tmp_path: Path) -> None:
+    """`results/a -> ..` (and a link to itself) would make a recursive walk that follows
+    links loop until the path is too long: exponentially many paths with two links."""
+    results = tmp_path / "results"
+    (results / "sub").mkdir(parents=True)
+    (results / "sub" / "one.xml").write_text("<testsuite/>")
+    (results / "up").symlink_to("..")
+    (results / "self").symlink_to(".")
+    (results / "sub" / "back").symlink_to("../..")
+    (results / "file-link.xml").symlink_to("sub/one.xml")  # a file link is a file
+    found: list[object] = []
+    worker = threading.Thread(target=lambda: found.append(
+        expand_globs(["results/**/*.xml", "**/one.xml"], tmp_path)), daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "the glob followed a symlink loop"
+    [matched] = found
+    assert [p.relative_to(tmp_path).as_posix() for p in matched.paths] == [  # type: ignore[attr-defined]
+        "results/file-link.xml", "results/sub/one.xml"]
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    ("*.xml", ["top.xml"]),
+    ("**/*.xml", ["a/b/deep.xml", "a/mid.xml", "top.xml"]),
+    ("a/**/*.xml", ["a/b/deep.xml", "a/mid.xml"]),
+    ("a/*/deep.xml", ["a/b/deep.xml"]),
+    ("a/b/deep.xml", ["a/b/deep.xml"]),
+    ("a/**", ["a/b/deep.xml", "a/mid.xml", "a/notes.txt"]),
+    ("?op.xml", ["top.xml"]),
+    ("[st]op.xml", ["top.xml"]),
+    ("**/*hidden.xml", []),  # like glob: hidden names need a pattern that starts with `.`
+    ("**/.hidden.xml", ["a/.hidden.xml"]),
+    ("a/.*.xml", ["a/.hidden.xml"]),
+    ("../*/top.xml", None),  # outside the base: relative to it, still found
+])
+def test_glob_semantics(tmp_path: Path, pattern: str, expected: list[str] | None) -> None:
+    base = tmp_path / "ws"
+    (base / "a" / "b").mkdir(parents=True)
+    for name in ("top.xml", "a/mid.xml", "a/b/deep.xml", "a/.hidden.xml", "a/notes.txt"):
+        (base / name).write_text("<testsuite/>")
+    found = expand_globs([pattern], base)
+    if expected is None:
+        assert [p.resolve() for p in found.paths] == [(base / "top.xml").resolve()]
+        return
+    assert [p.relative_to(base).as_posix() for p in found.paths] == expected
+    assert found.unmatched == (() if expected else (pattern,))
+
+
+def test_test_names_that_look_like_details_tags_do_not_confuse_the_cut() -> None:
+    """A test named `</details>` (the name comes from PR code) sits in a code span on
+    its line: it neither opens nor closes the failures section, so a cut inside the
+    section still closes it."""
+    failures = tuple(Failure(name=f"t{i} </details>", kind="failed",
+                             message="m" * 2_000, details="", file="r.xml")
+                     for i in range(10))
+    text = render_comment(CommentData(tests=Totals(failed=10, failures=failures,
+                                                       files=("r.xml",))))
+    note = truncation_note("")
+    fitted = fit_comment(text, 9_000, note)
+    assert fitted.endswith(note)
+    assert "\n</details>\n" in fitted
+    assert _closed(fitted), fitted
+
+
+def test_a_cut_inside_the_failures_closes_fence_and_section_exactly() -> None:
+    body = ("<details><summary>f</summary>\n\n**`</details>`** failed\n\n"
+            "```text\n" + "".join(f"l{i}\n" for i in range(100)) + "```\n\n</details>\n")
+    fitted = fit_comment(body, 120, "\nN\n")
+    assert fitted == ("<details><summary>f</summary>\n\n**`</details>`** failed\n\n"
+                      "```text\nl0\nl1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nl10\n```\n\n</details>\n\nN\n")
+    assert len(fitted) == 117  # "l11\n" would make 121
+
+
+@pytest.mark.parametrize(("tests", "unmatched", "says"), [
+    (Totals(passed=3, files=("a.xml",), unreadable=(("b.xml", "not well-formed XML"),)), (),
+     "1 JUnit file could not be read"),
+    (Totals(passed=3, files=("a.xml",)), ("results/missing-*.xml",),
+     "1 JUnit pattern matched no file"),
+])
+def test_test_results_that_cannot_be_read_do_not_make_a_pr_ready(
+    tests: Totals, unmatched: tuple[str, ...], says: str
+) -> None:
+    """Green jobs and the tests that could be read all passed; but a result file that
+    could not be read, or a pattern that found nothing, may hide failures."""
+    jobs = parse_needs({"test": {"result": "success"}})
+    text = render_comment(CommentData(jobs=jobs, tests=tests,
+                                      unmatched=Unmatched(junit=unmatched)))
+    assert "Ready to merge" not in text.replace("Not ready to merge", "")
+    assert "### ❌ Not ready to merge" in text
+    assert says in text
+    assert not verdict(jobs, unconfirmed=1).ready

@@ -11,7 +11,7 @@ from github import Auth, Github
 from fake_github import FakeGitHub
 from fake_github.fixtures import BOT, READONLY_TOKEN, REPO, WRITER_TOKEN
 from stackci.core.pulls import ReadOnlyToken
-from stackci.core.sticky import MAX_COMMENT_CHARS, StickyComment, hidden_marker
+from stackci.core.sticky import ENTRY_MARK, MAX_COMMENT_CHARS, StickyComment, hidden_marker
 
 MARK = hidden_marker("pr-comment", "ci/test")
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
@@ -100,7 +100,7 @@ def test_append_adds_under_the_existing_text(fake_github: FakeGitHub, pr: int) -
     sticky_for(fake_github, pr).append("run 1")
     outcome = sticky_for(fake_github, pr).append("run 2")
     assert outcome.action == "updated"
-    assert bodies(fake_github, pr) == [(BOT, f"{MARK}\nrun 1\n\nrun 2")]
+    assert bodies(fake_github, pr) == [(BOT, f"{MARK}\nrun 1\n\n{ENTRY_MARK}\nrun 2")]
 
 
 def test_delete_when_there_is_nothing(fake_github: FakeGitHub, pr: int) -> None:
@@ -157,3 +157,69 @@ def test_read_only_token_raises_read_only(fake_github: FakeGitHub, pr: int) -> N
     with pytest.raises(ReadOnlyToken):
         sticky_for(fake_github, pr, READONLY_TOKEN, "fork-user").upsert("x")
     assert bodies(fake_github, pr) == []
+
+
+def test_a_marker_inside_our_own_other_comment_does_not_make_it_ours(
+    fake_github: FakeGitHub, pr: int
+) -> None:
+    """Our pr-comment summary can quote outside text (a JUnit failure message, a label
+    name) that holds another sticky's marker: only a first line that IS the marker
+    makes a comment that sticky's own."""
+    other = hidden_marker("label-gate", "CI/gate")
+    quoted = f"{MARK}\n```text\nAssertionError: {other}\n```"
+    summary = fake_github.state.add_comment(REPO, pr, quoted, user=BOT, at=T0)
+    late = fake_github.state.add_comment(REPO, pr, f"intro\n{other}\nlate marker", user=BOT,
+                                         at=T0)
+    gate = StickyComment(sticky_for(fake_github, pr).issue, other, BOT)
+    assert gate.find() == []
+    assert gate.delete().action == "absent"
+    outcome = gate.upsert("gate closed")
+    assert outcome.action == "created"
+    assert outcome.comment_id not in (summary.id, late.id)
+    assert bodies(fake_github, pr)[:2] == [(BOT, quoted), (BOT, f"intro\n{other}\nlate marker")]
+    assert gate.content(outcome.comment) == "gate closed"
+
+
+def test_append_near_the_limit_drops_the_oldest_entries_not_the_newest(
+    fake_github: FakeGitHub, pr: int
+) -> None:
+    entry = "x" * 20_000
+    for run in range(3):  # three entries of 20,000: 60,000 and some
+        sticky_for(fake_github, pr).append(f"run {run}\n{entry}")
+    outcome = sticky_for(fake_github, pr).append(f"run 3\n{entry}\nTHE NEWEST LINE")
+    assert outcome.action == "updated"
+    [(_, body)] = bodies(fake_github, pr)
+    assert len(body) <= MAX_COMMENT_CHARS
+    assert body.rstrip().endswith("THE NEWEST LINE")  # the newest entry is whole
+    assert "run 0\n" not in body  # the oldest went
+    assert body.index("run 1\n") < body.index("run 2\n") < body.index("run 3\n")
+    assert body.startswith(MARK + "\n")
+    # A later append still finds the entries apart.
+    sticky_for(fake_github, pr).append("run 4")
+    [(_, body)] = bodies(fake_github, pr)
+    assert "run 1\n" in body  # it fits: nothing more is dropped
+    assert body.rstrip().endswith("run 4")
+
+
+def test_a_wrong_guess_never_deletes_the_guessed_users_comment(
+    fake_github: FakeGitHub, pr: int
+) -> None:
+    """A GitHub App token guessed as `github-actions[bot]` recreates: the comment of the
+    real github-actions[bot] (the workflow token's, same key) found under the guess is
+    not its own, as the comment it creates proves, and must stay."""
+    theirs = fake_github.state.add_comment(REPO, pr, f"{MARK}\nworkflow token's", at=T0,
+                                           user="github-actions[bot]")
+    outcome = sticky_for(fake_github, pr, author="github-actions[bot]").recreate("app's")
+    assert outcome.action == "created"
+    assert bodies(fake_github, pr) == [("github-actions[bot]", theirs.body),
+                                       (BOT, f"{MARK}\napp's")]
+
+
+def test_a_given_author_finds_its_own_comment_at_once(fake_github: FakeGitHub, pr: int) -> None:
+    """With the App's login given (`comment-author`), its comment is found and edited: no
+    new comment, no delete."""
+    old = fake_github.state.add_comment(REPO, pr, f"{MARK}\nold", user=BOT, at=T0)
+    fake_github.reset_log()
+    outcome = sticky_for(fake_github, pr, author=BOT).upsert("new")
+    assert (outcome.action, outcome.comment_id) == ("updated", old.id)
+    assert [r.method for r in fake_github.requests() if r.method != "GET"] == ["PATCH"]

@@ -9,7 +9,6 @@ the explanation comment are pure functions too, so their golden files are unit t
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -26,9 +25,15 @@ from stackci.core.action import ActionRun
 from stackci.core.context import RunContext
 from stackci.core.errors import ActionFailed, BadInputs, InputError
 from stackci.core.github import describe_api_error, github_client
-from stackci.core.inputs import InputReader, parse_lines, parse_list
-from stackci.core.pulls import ReadOnlyToken, find_pr_number, token_login
-from stackci.core.sticky import StickyComment, hidden_marker
+from stackci.core.inputs import InputReader, parse_lines
+from stackci.core.pulls import (
+    FORK_COMMENT_ADVICE,
+    ReadOnlyToken,
+    find_pr_number_or_none,
+    token_login,
+)
+from stackci.core.sticky import StickyComment, default_key, hidden_marker
+from stackci.core.workflow import Workflow
 
 ON_MISMATCH = ("fail", "skip")
 RULES = ("any-of", "all-of", "none-of")
@@ -39,9 +44,20 @@ Outcome = Literal["open", "skipped", "failed", "no-pr"]
 
 
 def split_labels(text: str) -> tuple[str, ...]:
-    """One label per line; a single line may be comma-separated. A label whose name holds
-    a comma is therefore written on a line of its own."""
-    return parse_lines(text) if "\n" in text.strip() else parse_list(text)
+    """One label per line; a single line may be comma-separated, and a label whose name
+    holds a comma is then quoted: `bug, "area: a, b"` (or written on a line of its own)."""
+    if "\n" in text.strip():
+        return parse_lines(text)
+    return tuple(item for item in map(_unquote, _QUOTED_OR_PLAIN.findall(text)) if item)
+
+
+# A comma-separated field: a whole "quoted" one, or anything up to the next comma.
+_QUOTED_OR_PLAIN = re.compile(r'\s*("[^"]*"(?=\s*(?:,|$))|[^,]*)\s*(?:,|$)')
+
+
+def _unquote(item: str) -> str:
+    item = item.strip()
+    return item[1:-1].strip() if len(item) >= 2 and item[0] == item[-1] == '"' else item
 
 
 @dataclass(frozen=True)
@@ -67,6 +83,7 @@ class Settings:
     comment: bool
     fresh_labels: bool
     github_token: str = field(repr=False)
+    comment_author: str = ""  # the token's login, when GitHub cannot tell (an App's token)
 
     @classmethod
     def from_inputs(cls, inputs: InputReader, ctx: RunContext) -> Settings:
@@ -90,6 +107,7 @@ class Settings:
             comment=inputs.boolean("comment", default=False),
             fresh_labels=inputs.boolean("fresh-labels", default=False),
             github_token=token,
+            comment_author=inputs.text("comment-author"),
         )
 
 
@@ -166,11 +184,7 @@ def evaluate(rules: Rules, labels: Sequence[PrLabel]) -> Verdict:
     return replace(verdict, reason=explain(rules, verdict, labels))
 
 
-def plain(text: str) -> str:
-    """A name from outside shown on one line: control characters and line separators
-    become spaces (format characters stay: emoji sequences are joined by them)."""
-    return "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
-                   for ch in text).strip()
+plain = md.one_line  # a name from outside, shown on one line
 
 
 def name_list(names: Iterable[str]) -> str:
@@ -269,8 +283,7 @@ def when(at: datetime | None) -> str:
 def code(name: str, in_table: bool = True) -> str:
     """A name from outside as a code span: nothing in it renders, links or mentions. In a
     table cell a `|` is escaped too (GitHub unescapes it inside the span)."""
-    span = md.inline_code(plain(name))
-    return span.replace("|", "\\|") if in_table else span
+    return md.cell_code(plain(name)) if in_table else md.inline_code(plain(name))
 
 
 def codes(names: Iterable[str], in_table: bool = True) -> str:
@@ -344,7 +357,7 @@ def render_summary(report: Report) -> str:
 
 def failure_message(report: Report) -> str:
     assert report.pull is not None
-    return md.escape(f"PR #{report.pull.number}: {report.reason}")
+    return f"PR #{report.pull.number}: {md.escape(report.reason)}"  # our own reference
 
 
 def render_comment(report: Report) -> str:
@@ -454,9 +467,24 @@ def read_freshness(repo: Repository, pr: PullRequest, ctx: RunContext
     return applied, latest_push(clues)
 
 
-def read_pull(repo: Repository, number: int, ctx: RunContext, fresh: bool) -> PullState:
-    pr = repo.get_pull(number)
-    names = [label.name for label in pr.get_labels()]  # live: the payload's may be stale
+def get_pull(repo: Repository, number: int) -> PullRequest | None:
+    """The pull request, read now; None when GitHub has none by that number (a 404 for
+    the pull request itself: an issue's number, or no such number)."""
+    try:
+        pr = repo.get_pull(number)
+        pr.complete()  # a lazy client reads it only now
+    except GithubException as exc:
+        if exc.status != 404:
+            raise
+        repo.complete()  # a repository we cannot see is a failure to read, not a bad number
+        return None
+    return pr
+
+
+def read_pull(repo: Repository, pr: PullRequest, ctx: RunContext, fresh: bool) -> PullState:
+    number = pr.number
+    # Live: the PR as GitHub has it now carries its labels (the payload's may be stale).
+    names = [label.name for label in pr.labels]
     info = PullInfo(number, pr.title or "", f"{ctx.server_url}/{ctx.repository}/pull/{number}")
     if not fresh:
         return PullState(info, tuple(PrLabel(n) for n in names), None)
@@ -469,14 +497,12 @@ def resolve_number(settings: Settings, ctx: RunContext, repo: Repository
     """The PR to gate, or None and a sentence saying why there is none."""
     if settings.pr_number is not None:
         return settings.pr_number, ""
-    try:
-        number = find_pr_number(ctx, repo)
-    except GithubException as exc:
-        if exc.status not in (404, 422):  # 404/422: GitHub does not know this commit
-            raise
-        number = None
+    number = find_pr_number_or_none(ctx, repo)
     if number is not None:
         return number, ""
+    if ctx.event_issue_number is not None:
+        return None, (f"#{ctx.event_issue_number} of this {ctx.event_name} run is an issue, "
+                      "not a pull request")
     if ctx.event_name == "push":
         return None, f"no open pull request has the pushed commit {ctx.sha[:7]} as its head"
     if ctx.event_name == "merge_group":
@@ -498,21 +524,18 @@ def gather(settings: Settings, ctx: RunContext, gh: Github) -> tuple[Report, Rep
     if not ctx.repository:
         raise ActionFailed("GITHUB_REPOSITORY is not set: run in a workflow, or set it to "
                            "owner/name")
-    repo = gh.get_repo(ctx.repository)
+    repo = gh.get_repo(ctx.repository)  # lazy: no request
     number, no_pr = resolve_number(settings, ctx, repo)
     if number is None:
         return without_pull(settings, no_pr), repo
-    try:
-        state = read_pull(repo, number, ctx, settings.fresh_labels)
-    except GithubException as exc:
-        if exc.status != 404:
-            raise
+    pr = get_pull(repo, number)
+    if pr is None:
         if settings.pr_number is not None:
             raise BadInputs([InputError("pr-number", f"a pull request of {ctx.repository} "
-                                        "(GitHub has none by that number)",
-                                        str(number))]) from exc
+                                        "(GitHub has none by that number)", str(number))])
         why = f"#{number} of this {ctx.event_name} run is an issue, not a pull request"
         return without_pull(settings, why), repo
+    state = read_pull(repo, pr, ctx, settings.fresh_labels)
     verdict = evaluate(settings.rules, state.labels)
     origin = " · ".join(x for x in (ctx.workflow, ctx.job) if x)
     report = Report(settings.rules, state.labels, verdict,
@@ -521,20 +544,16 @@ def gather(settings: Settings, ctx: RunContext, gh: Github) -> tuple[Report, Rep
     return report, repo
 
 
-def comment_key(ctx: RunContext) -> str:
-    """One explanation per workflow and job: two gated jobs keep two comments."""
-    return "/".join(x for x in (ctx.workflow, ctx.job) if x)
-
-
-def keep_comment(report: Report, repo: Repository, gh: Github, run: ActionRun) -> None:
+def keep_comment(report: Report, repo: Repository, gh: Github, run: ActionRun,
+                 author: str = "") -> None:
     """Upsert the explanation while the gate is closed, delete it once open. A failure
     here is a warning: the gate's decision stands either way."""
     assert report.pull is not None
     wf, number = run.wf, report.pull.number
     try:
         sticky = StickyComment(repo.get_issue(number),
-                               hidden_marker("label-gate", comment_key(run.ctx)),
-                               token_login(gh))
+                               hidden_marker("label-gate", default_key(run.ctx)),
+                               author or token_login(gh))
         closed = not report.verdict.passed
         done = sticky.upsert(render_comment(report)) if closed else sticky.delete()
         wf.log(f"explanation comment on PR #{number}: {done.action}")
@@ -542,9 +561,7 @@ def keep_comment(report: Report, repo: Repository, gh: Github, run: ActionRun) -
         wf.warning(
             f"Could not write the explanation comment on PR #{number}: the token is "
             "read-only (GitHub answered 403 'Resource not accessible by integration'). "
-            "Pull requests from forks get a read-only GITHUB_TOKEN. The gate's decision "
-            "is unaffected. To comment on fork PRs, post from a separate `workflow_run` "
-            "workflow, never from `pull_request_target` with a checkout of the PR's code.",
+            f"The gate's decision is unaffected. {FORK_COMMENT_ADVICE}",
             title="label-gate: comment not written")
     except (GithubException, requests.RequestException) as exc:
         wf.warning(f"Could not update the explanation comment on PR #{number}: "
@@ -573,20 +590,35 @@ def publish(report: Report, run: ActionRun) -> None:
         wf.summary.add(render_summary(report))
 
 
+def set_closed_outputs(wf: Workflow, reason: str) -> None:
+    """The outputs when there is no decision (GitHub could not be read): the gate is
+    closed, and `reason` says why, for a later `if: failure()` step."""
+    wf.set_output("should-run", "false")
+    wf.set_output("labels", [])
+    wf.set_output("matched", [])
+    wf.set_output("reason", plain(reason))
+
+
 def run(settings: Settings, run: ActionRun) -> None:
     ctx, wf = run.ctx, run.wf
-    gh = github_client(settings.github_token, ctx)
+    # Lazy: objects are read when used, so a gate costs one request (the PR).
+    gh = github_client(settings.github_token, ctx).withLazy(True)
     try:
         report, repo = gather(settings, ctx, gh)
-    except BadCredentialsException as exc:
+    except BadCredentialsException as exc:  # a bad input: exit 2, no outputs, as for others
         raise BadInputs([InputError("github-token", "a token GitHub accepts (it answered "
                                     "401 Bad credentials)")]) from exc
     except (GithubException, requests.RequestException) as exc:
-        raise ActionFailed("could not read the pull request's labels: "
-                           + describe_api_error(exc, ctx.api_url)) from exc
+        message = ("could not read the pull request's labels: "
+                   + describe_api_error(exc, ctx.api_url))
+        set_closed_outputs(wf, message)
+        raise ActionFailed(message) from exc
+    except ActionFailed as exc:
+        set_closed_outputs(wf, str(exc))
+        raise
     publish(report, run)
     if settings.comment and report.pull is not None:
-        keep_comment(report, repo, gh, run)
+        keep_comment(report, repo, gh, run, settings.comment_author)
     if report.outcome == "no-pr":
         wf.notice(plain(report.reason), title="label-gate: no pull request")
         return

@@ -5,26 +5,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import requests
 from github import GithubException
-from github.Repository import Repository
 
 from stackci.core.action import ActionRun
 from stackci.core.context import RunContext
 from stackci.core.errors import ActionFailed
 from stackci.core.github import describe_api_error, github_client
 from stackci.core.inputs import InputReader
-from stackci.core.pulls import ReadOnlyToken, find_pr_number, token_login
-from stackci.core.sticky import StickyComment, StickyOutcome, hidden_marker
+from stackci.core.pulls import (
+    FORK_COMMENT_ADVICE,
+    ReadOnlyToken,
+    find_pr_number_or_none,
+    token_login,
+)
+from stackci.core.sticky import StickyComment, StickyOutcome, default_key, hidden_marker
 from stackci.core.workflow import Workflow
 from stackci.report.comment import (
     CommentData,
     Footer,
     Unmatched,
     fit_comment,
+    fits_summary,
     fork_summary,
     posted_summary,
     render_comment,
@@ -42,13 +47,6 @@ MAX_KEY_CHARS = 200
 MAX_BODY_FILE_BYTES = 4 * 1024 * 1024
 ACTIONS = {"created": "created", "updated": "updated", "unchanged": "updated",
            "deleted": "deleted", "absent": "skipped"}
-FORK_ADVICE = (
-    "The token may not write to pull request #{number}: a pull_request run from a fork gets "
-    "a read-only token. The comment was written to this job's summary instead. To publish "
-    "it on fork PRs safely, upload what it needs as an artifact and post it from a separate "
-    "workflow triggered by `workflow_run` (it gets a write token and runs none of the PR's "
-    "code); never use `pull_request_target` with a checkout of the PR's code."
-)
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,8 @@ class Settings:
     key: str
     mode: str
     fail_on_read_only: bool
-    github_token: str
+    github_token: str = field(repr=False)
+    comment_author: str = ""  # the token's login, when GitHub cannot tell (an App's token)
 
     @classmethod
     def from_inputs(cls, inputs: InputReader, ctx: RunContext) -> Settings:
@@ -84,16 +83,12 @@ class Settings:
             inputs.fail("github-token", "a token that may write pull-request comments (the "
                         "default is the workflow's own token)")
         return cls(pr_number, body, needs, junit, coverage, key, mode,
-                   inputs.boolean("fail-on-read-only", False), token)
-
-
-def default_key(ctx: RunContext) -> str:
-    """One comment per workflow and job unless told otherwise."""
-    return "/".join(part for part in (ctx.workflow, ctx.job) if part) or "default"
+                   inputs.boolean("fail-on-read-only", False), token,
+                   inputs.text("comment-author"))
 
 
 def _body(inputs: InputReader, ctx: RunContext) -> str | None:
-    body = inputs.optional_text("body")
+    body = inputs.markdown_text("body")  # the user's Markdown, exactly as given
     file_name = inputs.optional_text("body-file")
     if file_name is None:
         return body
@@ -155,13 +150,14 @@ def _publish(settings: Settings, run: ActionRun, comment: str) -> None:
     ctx = run.ctx
     gh = github_client(settings.github_token, ctx).withLazy(True)  # no request until needed
     repo = gh.get_repo(ctx.repository)
-    number = settings.pr_number or _find_pr_number(ctx, repo)
+    number = settings.pr_number or find_pr_number_or_none(ctx, repo)
     if number is None:
         _skip_without_pr(run, comment)
         return
-    note = truncation_note(ctx.run_url)
+    note = truncation_note(ctx.run_url, whole_in_summary=fits_summary(comment))
     sticky = StickyComment(repo.get_issue(number), hidden_marker("pr-comment", settings.key),
-                           token_login(gh), fit=lambda body, room: fit_comment(body, room, note))
+                           settings.comment_author or token_login(gh),
+                           fit=lambda body, room: fit_comment(body, room, note))
     try:
         outcome = OPERATIONS[settings.mode](sticky, comment)
     except ReadOnlyToken:
@@ -183,22 +179,17 @@ def _fall_back_to_summary(settings: Settings, run: ActionRun, number: int, comme
                           ) -> None:
     """A read-only token (a fork's pull request): the comment goes to the job summary."""
     wf = run.wf
-    wf.warning(FORK_ADVICE.format(number=number), title="pr-comment: read-only token")
-    if comment:  # nothing to show for a delete
+    if comment:
+        done = "The comment was written to this job's summary instead."
         wf.summary.add(fork_summary(number, comment))
+    else:  # a delete: nothing to show
+        done = f"Its comment {settings.key!r} (if any) was left as it is."
+    wf.warning(f"The token may not write to pull request #{number}. {done} "
+               f"{FORK_COMMENT_ADVICE}", title="pr-comment: read-only token")
     _outputs(wf, "skipped")
     if settings.fail_on_read_only:
         raise ActionFailed(f"the token may not comment on pull request #{number} "
                            "(fail-on-read-only is true)")
-
-
-def _find_pr_number(ctx: RunContext, repo: Repository) -> int | None:
-    try:
-        return find_pr_number(ctx, repo)
-    except GithubException as exc:
-        if exc.status in (404, 422):  # a commit GitHub does not know has no pull request
-            return None
-        raise
 
 
 OPERATIONS: dict[str, Callable[[StickyComment, str], StickyOutcome]] = {

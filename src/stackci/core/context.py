@@ -79,13 +79,28 @@ class RunContext:
 
     @property
     def event_pr_number(self) -> int | None:
-        """The pull request this event is about, when the payload names one."""
-        for key in ("pull_request", "issue"):
-            number = (self.event.get(key) or {}).get("number")
-            if isinstance(number, int):
-                return number
+        """The pull request this event is about, when the payload names one. An
+        `issue_comment` or `issues` event names an issue, which is a pull request only
+        when the payload says so (`issue.pull_request`)."""
+        number = (self.event.get("pull_request") or {}).get("number")
+        if isinstance(number, int):
+            return number
+        issue = self.event.get("issue") or {}
+        if issue.get("pull_request"):
+            number = issue.get("number")
+            return number if isinstance(number, int) else None
+        if issue:
+            return None
         number = self.event.get("number")
         return number if isinstance(number, int) else None
+
+    @property
+    def event_issue_number(self) -> int | None:
+        """The plain issue (not a pull request) this `issues`/`issue_comment` event is
+        about, if it is about one."""
+        issue = self.event.get("issue") or {}
+        number = issue.get("number")
+        return number if isinstance(number, int) and not issue.get("pull_request") else None
 
     def default_project_name(self) -> str | None:
         """A compose project name unique to this job run, from the run context only, so

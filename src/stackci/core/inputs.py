@@ -139,6 +139,16 @@ class InputReader:
     def optional_text(self, name: str) -> str | None:
         return self._text(name)
 
+    def markdown_text(self, name: str) -> str | None:
+        """Text kept exactly as given (Markdown: leading spaces make a code block, and
+        `${{` may be what the text is about). None when absent or blank. No default
+        from action.yml applies: only an input whose default is empty may be read so."""
+        if name not in self._manifest.inputs:
+            raise KeyError(f"{name!r} is not declared in {self._manifest.name}/action.yml")
+        self.read.add(name)
+        value = self._raw.get(name)
+        return value if value is not None and value.strip() else None
+
     def secret(self, name: str) -> str:
         """A secret: registered for masking the moment it is read."""
         value = self._text(name) or ""

@@ -10,16 +10,20 @@ from collections.abc import Iterable, Sequence
 # Inline syntax anywhere in a line; block syntax (headings, quotes, lists) only at its start.
 _INLINE = re.compile(r"([\\`*_\[\]<>|~])")
 _BLOCK_START = re.compile(r"^(\s*)([#+=-]|\d+(?=[.)]))", re.MULTILINE)
+_ISSUE_REF = re.compile(r"#(?=\d)")
 
 
 def escape(text: str) -> str:
     """Plain text that renders as itself: Markdown and HTML are inert (no links, images
-    or tags, since `[` and `<` are escaped; bare URLs are not autolinked), and `@name`
-    notifies no one."""
+    or tags, since `[` and `<` are escaped; bare URLs are not autolinked; `&` is escaped,
+    so no entity such as `&#64;` spells what the escaping removed), `@name` notifies no
+    one and `#123` links to no issue."""
+    text = text.replace("&", "&amp;")
     text = _INLINE.sub(r"\\\1", text)
     text = _BLOCK_START.sub(_escape_block_start, text)
     # GitHub turns bare URLs into links; a zero-width space keeps them plain text.
     text = text.replace("://", ":\u200b//").replace("www.", "www\u200b.")
+    text = _ISSUE_REF.sub("#\u200b", text)
     return text.replace("@", "@\u200b")
 
 
@@ -58,3 +62,28 @@ def inline_code(text: str) -> str:
     ticks = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{ticks}{pad}{text.replace(chr(10), ' ')}{pad}{ticks}"
+
+
+def cell_code(text: str) -> str:
+    """Outside text as a code span inside a table cell: nothing in it renders, links or
+    mentions, and its `|` is escaped (GitHub splits cells before reading code spans, and
+    unescapes `\\|` inside the span)."""
+    return inline_code(text).replace("|", "\\|")
+
+
+# C0 and C1 control characters, but for tab, line feed and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile(r"\r\n|[\r\u2028\u2029]")
+
+
+def clean_text(text: str) -> str:
+    """Outside text of several lines (a failure message): line breaks made `\\n`, other
+    control characters removed (GitHub refuses a body holding NUL)."""
+    return _CONTROL.sub("", _LINE_BREAKS.sub("\n", text))
+
+
+def one_line(text: str) -> str:
+    """Outside text shown on one line (a label's name, in a list or an annotation):
+    line breaks and control characters become spaces; format characters stay (emoji
+    sequences are joined by them)."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", " ", text).strip()

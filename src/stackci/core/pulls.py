@@ -15,6 +15,13 @@ from stackci.core.context import RunContext
 # writes is signed by this bot.
 WORKFLOW_TOKEN_USER = "github-actions[bot]"  # noqa: S105 - a login, not a secret
 _QUEUE_REF = re.compile(r"gh-readonly-queue/.+/pr-(\d+)-[0-9a-f]+$")
+# What to do about it, for every action that comments (one text, so they agree).
+FORK_COMMENT_ADVICE = (
+    "A `pull_request` run from a fork gets a read-only token. To publish comments on fork "
+    "PRs safely, upload what the comment needs as an artifact and post it from a separate "
+    "workflow triggered by `workflow_run` (it gets a write token and runs none of the PR's "
+    "code); never use `pull_request_target` with a checkout of the PR's code."
+)
 
 
 class ReadOnlyToken(Exception):  # noqa: N818 - reads as what it is
@@ -47,6 +54,8 @@ def find_pr_number(ctx: RunContext, repo: Repository) -> int | None:
     open PR whose head is the pushed commit. None when there is none."""
     if ctx.event_pr_number is not None:
         return ctx.event_pr_number
+    if ctx.event_issue_number is not None:
+        return None  # an event about a plain issue: its commit is the default branch's
     if ctx.event_name == "merge_group":
         head_ref = str((ctx.event.get("merge_group") or {}).get("head_ref", "")) or ctx.ref
         return queue_pr_number(head_ref)
@@ -59,3 +68,14 @@ def find_pr_number(ctx: RunContext, repo: Repository) -> int | None:
     # Several open PRs can share a head commit; the one from this branch wins.
     candidates.sort(key=lambda pr: (pr.head.ref != ctx.branch, pr.number))
     return candidates[0].number if candidates else None
+
+
+def find_pr_number_or_none(ctx: RunContext, repo: Repository) -> int | None:
+    """`find_pr_number`, with a commit GitHub does not know (404/422 from the lookup of
+    its pull requests) meaning no pull request."""
+    try:
+        return find_pr_number(ctx, repo)
+    except GithubException as exc:
+        if exc.status in (404, 422):
+            return None
+        raise

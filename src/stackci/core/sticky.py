@@ -28,10 +28,13 @@ from github import GithubException
 from github.Issue import Issue
 from github.IssueComment import IssueComment
 
+from stackci.core.context import RunContext
 from stackci.core.pulls import ReadOnlyToken, is_read_only_refusal
 
 # GitHub refuses a comment body longer than this (characters, not bytes).
 MAX_COMMENT_CHARS = 65_536
+# Between the entries of an appended-to comment (hidden when rendered).
+ENTRY_MARK = "<!-- stackci:entry -->"
 
 T = TypeVar("T")
 
@@ -45,6 +48,16 @@ def hidden_marker(namespace: str, key: str = "") -> str:
     characters, so no key can end the HTML comment early (`-->`, `--!>`) or add markup."""
     safe_key = quote(key, safe="._:/@+=,")
     return f"<!-- stackci:{namespace}:{safe_key} -->" if key else f"<!-- stackci:{namespace} -->"
+
+
+def default_key(ctx: RunContext) -> str:
+    """One sticky comment per workflow and job, unless told otherwise."""
+    return "/".join(part for part in (ctx.workflow, ctx.job) if part) or "default"
+
+
+def first_line(body: str) -> str:
+    """The first line (GitHub may store a body with CRLF line ends)."""
+    return body.partition("\n")[0].removesuffix("\r")
 
 
 @dataclass(frozen=True)
@@ -90,15 +103,20 @@ class StickyComment:
         return ours
 
     def is_ours(self, comment: IssueComment) -> bool:
+        """Written by our author, and its first line is our marker. The marker anywhere
+        else does not count: our own other comments quote outside text (a test's failure
+        message, a label's name) that may hold it."""
         user = comment.user
         login = user.login if user is not None else ""
-        return login.casefold() == self.author.casefold() and self.marker in (comment.body or "")
+        return (login.casefold() == self.author.casefold()
+                and first_line(comment.body or "") == self.marker)
 
     def content(self, comment: IssueComment) -> str:
         """A comment's body without our marker line."""
         body = comment.body or ""
-        head, sep, rest = body.partition(self.marker)
-        return (head + rest.removeprefix("\n")) if sep else body
+        if first_line(body) != self.marker:
+            return body
+        return body.partition("\n")[2]
 
     def full_body(self, body: str) -> str:
         room = MAX_COMMENT_CHARS - len(self.marker) - 1
@@ -122,14 +140,21 @@ class StickyComment:
         return self._create_and_settle(body, replaced=self.find())
 
     def append(self, body: str, separator: str = "\n\n") -> StickyOutcome:
-        """Add `body` under what our comment already says, or create it."""
+        """Add `body` under what our comment already says, or create it. Entries are
+        kept apart by a hidden `ENTRY_MARK`; when they no longer fit under GitHub's
+        limit, the oldest go first (the newest is what the reader came for)."""
         existing = self.find()
         if not existing:
             return self._create_and_settle(body, replaced=())
         keep, extra = existing[0], existing[1:]
         removed = self._delete_all(extra)
-        combined = self.content(keep).rstrip("\n") + separator + body
-        return self._edit(keep, combined, removed)
+        entries = [e.strip("\n") for e in self.content(keep).split(ENTRY_MARK)]
+        joint = f"{separator}{ENTRY_MARK}\n"
+        entries = [e for e in entries if e] + [body]
+        room = MAX_COMMENT_CHARS - len(self.marker) - 1
+        while len(entries) > 1 and len(joint.join(entries)) > room:
+            entries.pop(0)
+        return self._edit(keep, joint.join(entries), removed)
 
     def delete(self) -> StickyOutcome:
         """Delete every comment of ours with the marker."""
@@ -146,8 +171,10 @@ class StickyComment:
         mine = self._write(lambda: self.issue.create_comment(self.full_body(body)))
         if mine.user is not None and mine.user.login:
             # Whoever wrote it is us. This corrects a guessed author (a GitHub App's token
-            # cannot ask GET /user who it is), so the look below finds our older comments.
+            # cannot ask GET /user who it is), so the look below finds our older comments;
+            # and what was found under the wrong guess is someone else's: left alone.
             self.author = mine.user.login
+            replaced = [c for c in replaced if self.is_ours(c)]
         replaced_ids = {c.id for c in replaced}
         self._delete_all(list(replaced))
         fresh = [c for c in self.find() if c.id not in replaced_ids]
@@ -157,7 +184,11 @@ class StickyComment:
         removed = self._delete_all(extra)
         if keep.id == mine.id:
             return StickyOutcome("created", mine, removed)
-        # Someone (another job, or our own retried POST) got there first: theirs stays.
+        if keep.body == self.full_body(body):
+            # An earlier copy saying exactly what we posted, created after we looked:
+            # our own POST, applied though its answer was lost, then retried. Created.
+            return StickyOutcome("created", keep, removed)
+        # Someone else (another job) got there first: theirs stays, with our text.
         outcome = self._edit(keep, body, removed)
         return StickyOutcome("updated", outcome.comment, removed)
 

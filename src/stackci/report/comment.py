@@ -9,10 +9,13 @@ escaped, so it cannot close a fence or a `<details>`, link, embed images or @men
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
 from stackci.core import markdown as md
+from stackci.core.pulls import FORK_COMMENT_ADVICE
+from stackci.core.workflow import SUMMARY_LIMIT
 from stackci.report.coverage import CoverageTotals
 from stackci.report.junit import Failure, TestTotals
 from stackci.report.needs import JobResult, verdict
@@ -21,7 +24,6 @@ from stackci.report.needs import JobResult, verdict
 MAX_FAILURES_LISTED = 50
 MAX_FAILURE_LINES = 40
 MAX_FAILURE_CHARS = 3_000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,7 @@ class CommentData:
 def render_comment(data: CommentData) -> str:
     sections = []
     if data.jobs is not None:
-        failing = data.tests.failed + data.tests.errors if data.tests else 0
-        sections.append(render_needs(data.jobs, failing))
+        sections.append(render_needs(data.jobs, *_test_doubts(data)))
     if data.body and data.body.strip():
         sections.append(data.body.strip("\n"))
     if data.tests is not None:
@@ -68,10 +69,25 @@ def render_comment(data: CommentData) -> str:
 
 
 # -- needs ------------------------------------------------------------------------------
-def render_needs(jobs: tuple[JobResult, ...], failing_tests: int = 0) -> str:
-    decision = verdict(jobs, failing_tests)
-    # A `|` ends a table cell even inside a code span unless escaped.
-    rows = [(md.inline_code(j.job).replace("|", "\\|"), f"{j.icon} {j.result}") for j in jobs]
+def _test_doubts(data: CommentData) -> tuple[int, int, str]:
+    """Failing tests, and the JUnit sources that could not be read (files that are not
+    usable, patterns that matched nothing) with a phrase saying so."""
+    if data.tests is None:
+        return 0, 0, ""
+    failing = data.tests.failed + data.tests.errors
+    unreadable, unmatched = len(data.tests.unreadable), len(data.unmatched.junit)
+    parts = []
+    if unreadable:
+        parts.append(f"{_count(unreadable, 'JUnit file')} could not be read")
+    if unmatched:
+        parts.append(f"{_count(unmatched, 'JUnit pattern')} matched no file")
+    return failing, unreadable + unmatched, " and ".join(parts)
+
+
+def render_needs(jobs: tuple[JobResult, ...], failing_tests: int = 0, unconfirmed: int = 0,
+                 unconfirmed_why: str = "") -> str:
+    decision = verdict(jobs, failing_tests, unconfirmed, unconfirmed_why)
+    rows = [(md.cell_code(j.job), f"{j.icon} {j.result}") for j in jobs]
     return (f"### {decision.headline}\n\n{decision.explanation}\n\n"
             + md.table(["Job", "Result"], rows))
 
@@ -157,12 +173,12 @@ def _problems(unmatched: tuple[str, ...], unreadable: tuple[tuple[str, str], ...
     return ["\n".join(lines)] if lines else []
 
 
-def clean(text: str) -> str:
-    """Untrusted text without control characters or CRs (GitHub rejects NUL)."""
-    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+clean = md.clean_text  # untrusted text of several lines
 
 
 def duration(seconds: float) -> str:
+    if not math.isfinite(seconds) or seconds < 0:
+        return "–"
     if seconds < 60:
         return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
     minutes, secs = divmod(round(seconds), 60)
@@ -191,24 +207,32 @@ def fork_summary(number: int, comment: str) -> str:
     """The job summary when the token is read-only (a pull request from a fork)."""
     return (
         f"### 💬 Comment for #{number} (not posted: the token is read-only)\n\n"
-        "> [!WARNING]\n"
-        "> A `pull_request` run from a fork gets a read-only token, so this comment is shown\n"
-        "> here instead of on the pull request. To post it on fork PRs safely, upload what\n"
-        "> it needs as an artifact and post it from a separate workflow triggered by\n"
-        "> `workflow_run`: that one gets a write token and runs none of the PR's code.\n"
-        "> Never use `pull_request_target` with a checkout of the PR's code.\n\n"
+        f"> [!WARNING]\n> This comment is shown here instead of on the pull request. "
+        f"{FORK_COMMENT_ADVICE}\n\n"
         f"{comment.rstrip()}\n"
     )
 
 
 # -- truncation -------------------------------------------------------------------------
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+_DETAILS_LINE = re.compile(r" {0,3}</?details[\s>]")
 
 
-def truncation_note(run_url: str) -> str:
+def truncation_note(run_url: str, whole_in_summary: bool = True) -> str:
+    """The note under a cut comment. `whole_in_summary`: whether the job summary (1 MiB
+    at most) holds the full text; when it does not, the note does not promise it."""
     where = f"the [job summary]({run_url})" if run_url else "the job summary of the run"
+    if not whole_in_summary:
+        return (f"\n> [!NOTE]\n> This comment was cut at GitHub's 65,536-character limit. "
+                f"The full text is too long for the job summary as well (1 MiB): {where} "
+                "has as much of it as fits.\n")
     return (f"\n> [!NOTE]\n> This comment was cut at GitHub's 65,536-character limit. The "
             f"full text is in {where}.\n")
+
+
+def fits_summary(comment: str) -> bool:
+    """Whether the job summary can hold `comment` whole (with room for its headline)."""
+    return len(comment.encode("utf-8")) <= SUMMARY_LIMIT - 4_096
 
 
 def fit_comment(text: str, room: int, note: str) -> str:
@@ -232,7 +256,12 @@ def fit_comment(text: str, room: int, note: str) -> str:
 
 
 class _BlockState:
-    """Which code fence and how many `<details>` are open after the lines fed so far."""
+    """Which code fence and how many `<details>` are open after the lines fed so far.
+
+    Only an HTML block counts as a section: a line that starts (indented at most three
+    spaces) with `<details` or `</details>`, as `markdown.details` writes them. The same
+    text anywhere else (a test named `</details>` in a code span, a paragraph) is not
+    structure, and counting it would leave the failures section unclosed after a cut."""
 
     def __init__(self) -> None:
         self.fence: str | None = None
@@ -244,8 +273,9 @@ class _BlockState:
             if match and not (match.group(1)[0] == "`" and "`" in match.group(2)):
                 self.fence = match.group(1)
                 return
-            self.details += len(re.findall(r"<details[\s>]", line))
-            self.details = max(self.details - line.count("</details>"), 0)
+            if _DETAILS_LINE.match(line):
+                self.details += len(re.findall(r"<details[\s>]", line))
+                self.details = max(self.details - line.count("</details>"), 0)
         elif match and match.group(1)[0] == self.fence[0] and (
                 len(match.group(1)) >= len(self.fence)) and not match.group(2).strip():
             self.fence = None

@@ -17,7 +17,10 @@ from pathlib import Path
 from stackci.report.files import relative
 from stackci.report.xmlsafe import UnreadableReport, parse_xml_file
 
-_CONDITIONS = re.compile(r"\((\d+)/(\d+)\)")
+# Plain ASCII digits, at most 15 (no count is larger): `str.isdigit()` also accepts `²`
+# and other digits `int()` refuses, and a 5,000-digit number is past `int()`'s limit.
+_NUMBER = re.compile(r"[0-9]{1,15}")
+_CONDITIONS = re.compile(r"\(([^()/]*)/([^()]*)\)")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,9 @@ def read_coverage(paths: Iterable[Path], base: Path) -> CoverageTotals:
         except UnreadableReport as exc:
             unreadable.append((shown, str(exc)))
             continue
+        except (ValueError, OverflowError) as exc:  # a number nobody foresaw: the file only
+            unreadable.append((shown, f"it holds a value that cannot be used ({exc})"))
+            continue
         files.append(shown)
     return CoverageTotals(total, tuple(files), tuple(unreadable))
 
@@ -69,7 +75,7 @@ def read_coverage(paths: Iterable[Path], base: Path) -> CoverageTotals:
 def counts_of(root: ET.Element) -> Counts:
     if root.tag != "coverage":
         raise UnreadableReport(f"the root element is <{root.tag}>, not Cobertura's <coverage>")
-    attrs = [_count(root.get(name)) for name in
+    attrs = [_count(root.get(name), name) for name in
              ("lines-covered", "lines-valid", "branches-covered", "branches-valid")]
     if attrs[0] is not None and attrs[1] is not None:
         counts = Counts(attrs[0], attrs[1], attrs[2] or 0, attrs[3] or 0)
@@ -89,11 +95,12 @@ def _count_lines(root: ET.Element) -> Counts:
         filename = cls.get("filename", "")
         for line in cls.iter("line"):
             number = line.get("number", "")
-            hits = _count(line.get("hits")) or 0
+            hits = _count(line.get("hits"), "a line's hits") or 0
             covered, valid = 0, 0
             match = _CONDITIONS.search(line.get("condition-coverage", ""))
             if line.get("branch") == "true" and match:
-                covered, valid = int(match.group(1)), int(match.group(2))
+                covered = _count(match.group(1), "a condition-coverage") or 0
+                valid = _count(match.group(2), "a condition-coverage") or 0
             seen[(filename, number)] = (hits > 0, covered, valid)
     if not seen:
         raise UnreadableReport("it has neither line totals nor <line> elements")
@@ -101,7 +108,12 @@ def _count_lines(root: ET.Element) -> Counts:
                   sum(c for _, c, _ in seen.values()), sum(v for _, _, v in seen.values()))
 
 
-def _count(text: str | None) -> int | None:
-    if text is None or not text.strip().isdigit():
+def _count(text: str | None, what: str = "a count") -> int | None:
+    """A whole number, or None when absent. Anything else makes the file unusable: a
+    guess would be a wrong figure in the comment."""
+    if text is None:
         return None
+    if not _NUMBER.fullmatch(text.strip()):
+        shown = text.strip()[:20] + ("…" if len(text.strip()) > 20 else "")
+        raise UnreadableReport(f"{what} is {shown!r}, not a whole number")
     return int(text.strip())

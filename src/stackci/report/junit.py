@@ -20,6 +20,7 @@ from stackci.report.files import relative
 from stackci.report.xmlsafe import UnreadableReport, parse_xml_file
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
+MAX_SECONDS = 366 * 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,13 @@ def read_junit(paths: Iterable[Path], base: Path) -> TestTotals:
         except UnreadableReport as exc:
             unreadable.append((shown, str(exc)))
             continue
+        try:
+            seconds = _document_time(root)
+        except (ValueError, OverflowError) as exc:  # a value nobody foresaw: the file only
+            unreadable.append((shown, f"it holds a value that cannot be used ({exc})"))
+            continue
         files.append(shown)
-        time += _document_time(root)
+        time += seconds
         for case in root.iter("testcase"):
             _count(case, shown, tally)
     counts = tally.counts
@@ -136,5 +142,6 @@ def _seconds(text: str | None) -> float | None:
         value = float(text.replace(",", ""))  # some writers print 1,234.5
     except ValueError:
         return None
-    return value if math.isfinite(value) and value >= 0 else None
+    # Past a year a time is nonsense; refusing it keeps every sum finite.
+    return value if math.isfinite(value) and 0 <= value <= MAX_SECONDS else None
 

@@ -50,9 +50,13 @@ def parse_needs(data: Any) -> tuple[JobResult, ...]:
     return tuple(jobs)
 
 
-def verdict(jobs: tuple[JobResult, ...], failing_tests: int = 0) -> Verdict:
-    """Ready only when every job succeeded, and no test failed: a job that swallowed its
-    tests' failures (`continue-on-error`, `|| true`) does not make a PR ready."""
+def verdict(jobs: tuple[JobResult, ...], failing_tests: int = 0, unconfirmed: int = 0,
+            unconfirmed_why: str = "") -> Verdict:
+    """Ready only when every job succeeded, no test failed, and every test result could
+    be read: a job that swallowed its tests' failures (`continue-on-error`, `|| true`)
+    does not make a PR ready, nor does a result file that could not be read or a pattern
+    that found none (`unconfirmed`, `unconfirmed_why` saying which), since either may
+    hide failures."""
     parts = []
     for result in ("failure", "cancelled", "skipped"):
         names = [inline_code(j.job) for j in jobs if j.result == result]
@@ -68,6 +72,9 @@ def verdict(jobs: tuple[JobResult, ...], failing_tests: int = 0) -> Verdict:
     if failing_tests:
         noun = "test" if failing_tests == 1 else "tests"
         explanation += f" {failing_tests:,} {noun} failed (below)."
-    if not_ok or failing_tests:
+    if unconfirmed:
+        why = unconfirmed_why or f"{unconfirmed} test result source(s) could not be read"
+        explanation += f" The tests cannot be confirmed: {why} (below)."
+    if not_ok or failing_tests or unconfirmed:
         return Verdict(False, "❌ Not ready to merge", explanation)
     return Verdict(True, "✅ Ready to merge", explanation)

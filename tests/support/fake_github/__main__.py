@@ -3,7 +3,8 @@
     PYTHONPATH=tests/support python -m fake_github --port 8765 --seed seed.json
 
 Then drive it over HTTP: `POST /_fake/state` (seed), `POST /_fake/faults`
-(`{"kind": "fail_next", "n": 2, "status": 502}`), `GET /_fake/log`, `GET /_fake/state`.
+(`{"kind": "fail_next", "n": 2, "status": 502}`; `apply_then_fail` takes the same),
+`GET /_fake/log`, `GET /_fake/state`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Fault injection and the request log.
 
 A fault answers matching API requests in place of the routes, so a faulted request never
-touches the state. Faults match in the order they were added; `slow` faults only delay
-a request and let it (or another fault) answer afterwards.
+touches the state, except an `applied` fault (`apply_then_fail`): the request is carried
+out, then its answer is replaced by an error, as when GitHub applies a write and the
+answer is lost (a timeout, a 502 from a proxy). Faults match in the order they were
+added; `slow` faults only delay a request and let it (or another fault) answer afterwards.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Literal
 
-FaultKind = Literal["status", "secondary", "primary", "slow"]
+FaultKind = Literal["status", "secondary", "primary", "slow", "applied"]
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 MethodScope = str | Iterable[str] | None
 
@@ -113,6 +115,21 @@ class Faults:
             Fault("status", n, status, message, methods=_methods(method), path=_regex(path))
         )
 
+    def apply_then_fail(
+        self,
+        n: int = 1,
+        status: int = 502,
+        *,
+        method: MethodScope = None,
+        path: str | None = None,
+        message: str | None = None,
+    ) -> Fault:
+        """The next `n` matching requests are carried out (a POST creates), then answered
+        with `status`: the client cannot know its write was applied."""
+        return self.add(
+            Fault("applied", n, status, message, methods=_methods(method), path=_regex(path))
+        )
+
     def secondary_rate_limit(
         self,
         retry_after: int | None = 2,
@@ -168,6 +185,7 @@ class Faults:
         kind = options.pop("kind")
         adders: dict[str, Callable[..., Fault]] = {
             "fail_next": self.fail_next,
+            "apply_then_fail": self.apply_then_fail,
             "secondary_rate_limit": self.secondary_rate_limit,
             "exhaust_primary": self.exhaust_primary,
             "slow": self.slow,

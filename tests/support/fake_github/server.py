@@ -149,6 +149,17 @@ class FakeGitHub:
     ) -> Fault:
         return self.faults.fail_next(n, status, method=method, path=path, message=message)
 
+    def apply_then_fail(
+        self,
+        n: int = 1,
+        status: int = 502,
+        *,
+        method: MethodScope = None,
+        path: str | None = None,
+        message: str | None = None,
+    ) -> Fault:
+        return self.faults.apply_then_fail(n, status, method=method, path=path, message=message)
+
     def secondary_rate_limit(
         self,
         retry_after: int | None = 2,
@@ -200,12 +211,14 @@ class FakeGitHub:
             time.sleep(delay)
         fault = self.faults.take(incoming.method, path)
         request_id = uuid.uuid4().hex[:16].upper()
-        if fault is not None:
+        if fault is not None and fault.kind != "applied":
             reply = self._fault_reply(fault, token, request_id)
         else:
             host = incoming.headers.get("host") or f"{self.host}:{self.port}"
             urls = Urls(api=f"http://{host}{prefix}", html=f"http://{host}")
             reply = self._api(incoming, path, query, token, urls)
+            if fault is not None:  # carried out, and the answer lost
+                reply = self._fault_reply(fault, token, request_id)
         reply.headers.setdefault("X-GitHub-Request-Id", request_id)
         self.log.append(
             LoggedRequest(
