@@ -83,14 +83,31 @@ if [[ -d $docker_config ]]; then
 fi
 
 envs=()
-# `env -0`, not `compgen -e`: the runner's input names keep their hyphens
-# (INPUT_GITHUB-TOKEN), which bash does not list as variables but still passes on.
+# Every variable of the step passes on, by name only, so compose interpolation
+# (${TAG}, ${DB_PASSWORD}), `environment: [FOO]` and env files see what they would see on
+# the runner. `env -0`, not `compgen -e`: the runner's input names keep their hyphens
+# (INPUT_GITHUB-TOKEN), which bash does not list but still passes on. Left out: what
+# describes this shell or host rather than the job (the image has its own).
 while IFS= read -r -d '' entry; do
   name=${entry%%=*}
   case $name in
-    INPUT_*|GITHUB_*|RUNNER_*|STACKCI_*|CI|DOCKER_CONFIG) envs+=(--env "$name") ;;
+    PATH|HOME|HOSTNAME|PWD|OLDPWD|SHLVL|_|TMPDIR|TEMP|TMP|USER|LOGNAME|SHELL|MAIL|TERM) ;;
+    PYTHON*|LD_*|VIRTUAL_ENV|BASH_FUNC_*|SUDO_*|SSH_*|XDG_*|DOCKER_HOST) ;;
+    *) envs+=(--env "$name") ;;
   esac
 done < <(env -0)
+# The engine the step talks to: a unix socket elsewhere (rootless Docker) is mounted where
+# the image expects it; a TCP engine is passed on as it is.
+socket=/var/run/docker.sock
+case ${DOCKER_HOST:-} in
+  unix://*) socket=${DOCKER_HOST#unix://} ;;
+  ?*) envs+=(--env DOCKER_HOST)
+      [[ -n ${DOCKER_CERT_PATH:-} ]] && mount_dir "$DOCKER_CERT_PATH" ;;
+esac
+# What is mounted, so an action can refuse to write where the runner would never see it.
+STACKCI_MOUNTS=$(printf '%s\n' "${!seen[@]}")
+export STACKCI_MOUNTS
+envs+=(--env STACKCI_MOUNTS)
 if ((${#notes[@]})); then
   STACKCI_LAUNCHER_NOTES=$(printf '%s\n' "${notes[@]}")
   export STACKCI_LAUNCHER_NOTES
@@ -99,6 +116,6 @@ fi
 
 exec docker run --rm --init --network host \
   --label org.stackci.launcher=true \
-  --volume /var/run/docker.sock:/var/run/docker.sock \
+  --volume "$socket:/var/run/docker.sock" \
   "${mounts[@]}" "${envs[@]}" --workdir "$PWD" \
   "$image" "$action" "$@"

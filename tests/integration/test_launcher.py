@@ -88,3 +88,32 @@ def _built_image(env: dict[str, str]) -> str:
                          check=True, cwd=REPO, env={**env, "STACKCI_IMAGE": "build",
                                                     "STACKCI_PYTHON_IMAGE": "python:3.12-slim"})
     return out.stdout.strip()
+
+
+def test_the_jobs_environment_reaches_compose(stack, wf_env) -> None:
+    # `env:` of a step is what compose interpolates; through the launcher as on the runner.
+    stack.write("""
+        services:
+          app:
+            image: ${BOX:-no-such-image-without-the-variable:0}
+            command: sleep 30
+            stop_grace_period: 1s
+    """)
+    env = {**wf_env, "BOX": "busybox:1.36"}
+    result = run_action("compose-up-and-wait",
+                        {"project-name": stack.name, "working-directory": str(stack.directory),
+                         "timeout": "60s", "image": "build"}, env, cwd=stack.directory,
+                        launcher=True)
+    assert result.code == 0, result
+    assert result.json_output("services")["app"]["ready"] is True
+
+
+def test_an_engine_socket_elsewhere_is_mounted_for_the_image(wf_env, docker_client,
+                                                             tmp_path: Path) -> None:
+    # Rootless Docker and others put the socket elsewhere and say so in DOCKER_HOST.
+    alt = tmp_path / "engine.sock"
+    alt.symlink_to("/var/run/docker.sock")
+    result = run_action("doctor", {"check-github": "false", "image": "build"},
+                        {**wf_env, "DOCKER_HOST": f"unix://{alt}"}, launcher=True)
+    assert result.code == 0, result
+    assert result.outputs["healthy"] == "true"

@@ -20,6 +20,13 @@ def test_escape_neutralizes_block_syntax_only_at_line_start() -> None:
         "\\# title\n\\- item\n1\\. one\n\\+ plus\nv1.2 - fine (ok) #x")
 
 
+def test_carriage_returns_cannot_start_blocks_or_end_spans() -> None:
+    hostile = "evil\r\r# INJECTED\r\r[click](https:evil)"
+    assert md.escape(hostile) == "evil\n\n\\# INJECTED\n\n\\[click\\](https:evil)"
+    assert "\r" not in md.cell(hostile)
+    assert md.inline_code("a\rb\nc") == "`a b c`"
+
+
 def test_cells_stay_in_their_column_and_row() -> None:
     row = md.table(["a", "b"], [[md.cell("x | y\nz"), md.cell("w")]])
     assert row.splitlines()[2] == "| x \\| y<br>z | w |"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,14 @@ def test_untrusted_log_lines_cannot_issue_commands(wf_env: dict[str, str]) -> No
     wf, out, _ = _wf(wf_env)
     wf.log("ok\n::error::fake\n  ::set-output name=x::y\n##[group]fake")
     assert not any(line.lstrip().startswith(("::", "##[")) for line in out.getvalue().splitlines())
+
+
+def test_a_carriage_return_cannot_start_a_command(wf_env: dict[str, str]) -> None:
+    # The runner splits lines on a lone CR too.
+    wf, out, _ = _wf(wf_env)
+    wf.log("progress 10%\r::error title=forged::x\r\n##[warning]y")
+    assert not any(line.lstrip().startswith(("::", "##["))
+                   for line in re.split(r"\r\n|\r|\n", out.getvalue()))
 
 
 def test_groups_close_even_on_error(wf_env: dict[str, str]) -> None:

@@ -11,14 +11,16 @@ from collections.abc import Iterable, Sequence
 _INLINE = re.compile(r"([\\`*_\[\]<>|~])")
 _BLOCK_START = re.compile(r"^(\s*)([#+=-]|\d+(?=[.)]))", re.MULTILINE)
 _ISSUE_REF = re.compile(r"#(?=\d)")
+_SPAN_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def escape(text: str) -> str:
     """Plain text that renders as itself: Markdown and HTML are inert (no links, images
     or tags, since `[` and `<` are escaped; bare URLs are not autolinked; `&` is escaped,
     so no entity such as `&#64;` spells what the escaping removed), `@name` notifies no
-    one and `#123` links to no issue."""
-    text = text.replace("&", "&amp;")
+    one and `#123` links to no issue. A lone CR is a line break to CommonMark, so line
+    breaks are normalized first (block syntax after a CR is escaped like any other)."""
+    text = clean_text(text).replace("&", "&amp;")
     text = _INLINE.sub(r"\\\1", text)
     text = _BLOCK_START.sub(_escape_block_start, text)
     # GitHub turns bare URLs into links; a zero-width space keeps them plain text.
@@ -36,7 +38,7 @@ def _escape_block_start(match: re.Match[str]) -> str:
 
 def cell(text: object) -> str:
     """One table cell: escaped, on one line."""
-    return escape(str(text)).replace("\r", "").replace("\n", "<br>")
+    return escape(str(text)).replace("\n", "<br>")
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
@@ -58,10 +60,12 @@ def details(summary: str, body: str, open_: bool = False) -> str:
 
 
 def inline_code(text: str) -> str:
+    # One line: any line break (CR included) or control character would end the span.
+    text = _SPAN_BREAKS.sub(" ", text)
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     ticks = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{ticks}{pad}{text.replace(chr(10), ' ')}{pad}{ticks}"
+    return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
 def cell_code(text: str) -> str:

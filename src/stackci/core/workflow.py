@@ -121,7 +121,9 @@ class Workflow:
         self._write(self._stdout, text)
 
     def log(self, message: str) -> None:
-        text = self.secrets.redact(message)
+        # The runner splits lines on a lone CR too: `progress\r::error::x` would be a
+        # command, so CRs are line breaks before commands are neutralized.
+        text = self.secrets.redact(message.replace("\r\n", "\n").replace("\r", "\n"))
         if self.in_actions:
             # A line from a container or a PR must not be taken for a command.
             text = neutralize_commands(text)
