@@ -26,6 +26,9 @@ pytestmark = pytest.mark.docker
 
 ACTION = "collect-logs"
 SECRET = "pw-Secret-42"
+# Secrets only the containers' environment holds (never passed in `redact`).
+ENV_SECRET = "hunter-22x"
+URL_SECRET = "url-pw-99"
 TIMESTAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z "
 
 # One stack for the read-only tests: collecting does not change it.
@@ -40,11 +43,14 @@ services:
       API_TOKEN: tok-abcdef-123
       DB_PASSWORD: {SECRET}
       GREETING: hello-visible
+      DB_PASS: {ENV_SECRET}
+      DATABASE_URL: postgres://app:{URL_SECRET}@db:5432/app
     command:
       - sh
       - -c
       - |
         echo out-1; sleep 0.2; echo err-1 >&2; sleep 0.2; echo out-2
+        echo "connecting with $$DB_PASS to $$DATABASE_URL"
         echo "login with password {SECRET}"
         echo "::error::forged by a container"
         mkdir -p /results/sub /results/empty
@@ -54,7 +60,7 @@ services:
         printf 'bin\\000{SECRET}' > /results/blob.bin
         exec httpd -f -p 8080
     healthcheck:
-      test: ["CMD", "true"]
+      test: ["CMD-SHELL", "echo probing with {ENV_SECRET}"]
       interval: 1s
   crash:
     image: busybox:1.36
@@ -223,6 +229,26 @@ def test_redaction_in_every_file_and_in_inspect(mixed: Stack, wf_env: dict[str, 
     assert not any(line.startswith("::error::forged") for line in result.stdout.splitlines())
     assert ":\u200b:error::forged by a container" in result.stdout.splitlines()
     assert not result.errors()
+
+
+def test_environment_secrets_are_masked_in_every_file(mixed: Stack,
+                                                     wf_env: dict[str, str]) -> None:
+    result = collect(mixed.name, wf_env, print="all")
+    assert result.code == 0, result
+    out = folder_of(result)
+    inspect_text = (out / "inspect" / f"{mixed.name}-web-1.json").read_text()
+    # Where they were: the health check's command and output, the log, the Env.
+    assert "echo probing with ***" in inspect_text
+    assert "postgres://app:***@db:5432/app" in inspect_text
+    assert "connecting with *** to postgres://app:***@db" in \
+        (out / "logs" / "web-1.log").read_text()
+    for path in out.rglob("*"):
+        if path.is_file() and path.suffix != ".bin":
+            text = path.read_text(errors="replace")
+            assert ENV_SECRET not in text, path
+            assert URL_SECRET not in text, path
+    assert ENV_SECRET not in result.stdout.replace(f"::add-mask::{ENV_SECRET}", "")
+    assert f"::add-mask::{ENV_SECRET}" in result.stdout
 
 
 def test_copies_files_folders_globs_and_warns_on_missing(mixed: Stack,

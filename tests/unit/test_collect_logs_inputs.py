@@ -232,5 +232,5 @@ def test_without_an_engine_it_says_so_and_still_writes_the_folder(tmp_path: Path
     assert warning.message.endswith("; nothing could be collected")
     index = (tmp_path / "runner" / "stackci-logs" / "index.md").read_text()
     assert "0 container(s) collected" in index
-    assert result.json_output("files") == ["index.md"]
+    assert result.json_output("files") == ["files.txt", "index.md"]
     assert "Traceback" not in result.stdout + result.stderr

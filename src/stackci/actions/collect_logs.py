@@ -9,6 +9,7 @@ exit 2 for bad input."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections import Counter
@@ -32,7 +33,7 @@ from stackci.core.errors import ActionFailed, BadInputs, InputError
 from stackci.core.folder import OutputFolder
 from stackci.core.inputs import InputReader, parse_duration, parse_lines
 from stackci.core.logs import PRINT_TAIL_LINES, stream_logs, tail_lines
-from stackci.core.redact import MIN_SECRET_LENGTH, Secrets, redact_inspect
+from stackci.core.redact import MIN_SECRET_LENGTH, Secrets, env_secrets, redact_inspect
 from stackci.core.stack import (
     ContainerRecord,
     Teardown,
@@ -40,6 +41,7 @@ from stackci.core.stack import (
     parse_engine_time,
     project_containers,
     project_events,
+    project_exists,
     project_networks,
 )
 
@@ -47,6 +49,12 @@ PRINT_MODES = ("failed", "all", "none")
 PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # Streams in parallel; below docker-py's connection pool size (10), so none is discarded.
 LOG_WORKERS = 8
+# The `files` output lists at most this many (GitHub caps a step's outputs at 1 MB);
+# `files.txt` in the folder has them all.
+MAX_FILES_OUTPUT = 1000
+# Set by the launcher: the host folders mounted into its container at the same paths,
+# one per line. Anything written elsewhere is lost with the container.
+MOUNTS_ENV = "STACKCI_MOUNTS"
 
 
 @dataclass(frozen=True)
@@ -85,7 +93,7 @@ class Settings:
             default_project=ctx.default_project_name(),
             working_directory=workdir,
             compose_files=files,
-            path=inputs.path("path", ctx.workspace) or ctx.workspace / "stackci-logs",
+            path=_read_path(inputs, ctx.workspace),
             services=inputs.items("services"),
             tail=_read_tail(inputs),
             since=_read_since(inputs),
@@ -96,6 +104,31 @@ class Settings:
             remove_volumes=inputs.boolean("remove-volumes", default=True),
             redact=redact,
         )
+
+
+def _read_path(inputs: InputReader, workspace: Path) -> Path:
+    """The output folder, absolute but with its symlinks NOT resolved: a checkout may
+    bring a symlink at `path` (or above it) that points out of the workspace."""
+    text = inputs.text("path", "stackci-logs")
+    # Not `.resolve()`: that would follow the symlinks this is looking for.
+    path = Path(os.path.normpath(workspace / text))
+    if path.is_symlink():
+        inputs.fail("path", "a folder, not a symlink (it would take the files elsewhere)",
+                    text)
+    elif _inside(path, workspace) and not _inside(path.resolve(), workspace.resolve()):
+        inputs.fail("path", "a folder inside the workspace; a symlink on the way takes "
+                    f"it to {path.resolve()}", text)
+    mounts = [Path(m) for m in os.environ.get(MOUNTS_ENV, "").splitlines() if m.strip()]
+    if mounts and not any(_inside(path.resolve(), m.resolve()) or _inside(path, m)
+                          for m in mounts):
+        inputs.fail("path", "a folder under the workspace or RUNNER_TEMP: StackCI runs in "
+                    "a container that only sees those, and anything written elsewhere is "
+                    "lost with it", text)
+    return path
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
 
 
 def _read_tail(inputs: InputReader) -> int | None:
@@ -151,13 +184,14 @@ class Found:
     label: str  # `<service>`, `<service>-<n>` when scaled, `<service>-run-<id>` one-off
     selected: bool
     oom_events: int = 0
+    stopped: bool = False  # the engine recorded a `stop` or `kill` for it
     log: str | None = None
     log_bytes: int = 0
     note: str = ""
 
     @property
     def problems(self) -> list[str]:
-        return self.record.problems(self.oom_events)
+        return self.record.problems(self.oom_events, stopped=self.stopped)
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self.record)
@@ -183,9 +217,18 @@ class Collection:
     def failed(self) -> list[Found]:
         return [f for f in self.selected if f.problems]
 
+    fallback: bool = False  # the project is Compose's default, not this job's own
+    secrets: list[str] = field(default_factory=list)
+
     @property
     def failed_services(self) -> list[str]:
-        return sorted({f.record.service for f in self.failed})
+        """Services with a failed container; a `compose run` one-off container that
+        failed does not mark its service (it is a command run in it, reported apart)."""
+        return sorted({f.record.service for f in self.failed if not f.record.one_off})
+
+    @property
+    def failed_runs(self) -> list[Found]:
+        return [f for f in self.failed if f.record.one_off]
 
 
 # -- the action ------------------------------------------------------------------------
@@ -194,9 +237,10 @@ def run(settings: Settings, run: ActionRun) -> None:
     # (not in a workflow) Compose's default: a missing one is bad input, found first.
     project = settings.project_name or settings.default_project or local_project(settings)
     client, engine_problem = connect()
+    fallback = False
     if client is not None and not settings.project_name and settings.default_project:
-        project = job_project(settings.default_project, settings, client)
-    collection = Collection(project)
+        project, fallback = job_project(settings.default_project, settings, client)
+    collection = Collection(project, fallback=fallback)
     if engine_problem:
         collection.warnings.append(engine_problem)
     folder = OutputFolder(settings.path, Secrets(settings.redact))
@@ -209,11 +253,21 @@ def run(settings: Settings, run: ActionRun) -> None:
     if client is not None:
         if not unwritable:
             collect(client, settings, collection, folder)
+            for secret in collection.secrets:
+                run.wf.add_mask(secret)
             print_logs(settings, collection, folder, run)
-        if settings.teardown:  # also when nothing could be written: it is cleanup
+        if settings.teardown and collection.fallback:
+            # Compose's default name may be another stack on a shared engine.
+            collection.warnings.append(
+                f"teardown skipped: {project!r} is Compose's default project name for the "
+                "compose files, not this job's stack; set `project-name` to tear it down")
+        elif settings.teardown:  # also when nothing could be written: it is cleanup
             collection.teardown = compose_down(client, project, settings.remove_volumes)
             report_teardown(collection, run)
-    report(settings, collection, folder, run, unwritable)
+    try:
+        report(settings, collection, folder, run, unwritable)
+    finally:
+        folder.give_to_parent_owner()
 
 
 def connect() -> tuple[docker.DockerClient | None, str]:
@@ -229,6 +283,8 @@ def report(settings: Settings, collection: Collection, folder: OutputFolder, run
     the folder, or part of it, could not be written."""
     for warning in collection.warnings:
         run.wf.warning(warning, title="collect-logs")
+    if not unwritable:
+        write_file_list(folder)
     index = index_markdown(settings, collection, folder)
     if not unwritable:
         folder.write_text("index.md", index + "\n")
@@ -242,17 +298,19 @@ def report(settings: Settings, collection: Collection, folder: OutputFolder, run
             "\n".join(f"- {md.escape(f)}" for f in folder.failures))
 
 
-def job_project(default: str, settings: Settings, client: docker.DockerClient) -> str:
+def job_project(default: str, settings: Settings,
+                client: docker.DockerClient) -> tuple[str, bool]:
     """In a workflow without a project-name input: the name compose-up-and-wait gives
-    this job's stack; else, when that has no containers but Compose's default for the
-    compose files in the working directory has (a stack started by plain `docker
-    compose up`), that one."""
-    if project_containers(client, default):
-        return default
+    this job's stack, when anything of it exists (containers, or only a network or
+    volume when `up` failed early); else, when Compose's default for the compose files
+    in the working directory has containers (a stack started by plain `docker compose
+    up`), that one, flagged as a fallback: it is never torn down."""
+    if project_exists(client, default):
+        return default, False
     compose_default, _ = compose_default_name(settings)
     if compose_default and project_containers(client, compose_default):
-        return compose_default
-    return default  # reported as "no containers"
+        return compose_default, True
+    return default, False  # reported as "no containers"
 
 
 def local_project(settings: Settings) -> str:
@@ -284,6 +342,9 @@ def collect(client: docker.DockerClient, settings: Settings, collection: Collect
             f"no containers of Compose project {collection.project!r} were found: nothing "
             "was started, it was already torn down, or the project name differs "
             "(set `project-name`)")
+    # Secrets in any container's environment are masked in every file from here on.
+    collection.secrets = sorted({s for c in containers for s in env_secrets(c.attrs)})
+    folder.secrets.add(collection.secrets)
     records = [ContainerRecord.from_attrs(c.attrs) for c in containers]
     labels = container_labels(records, collection.project)
     wanted = set(settings.services)
@@ -367,12 +428,15 @@ def write_events(client: docker.DockerClient, collection: Collection, folder: Ou
         return
     since = min(created) - 1
     ooms: Counter[str] = Counter()
+    stopped: set[str] = set()
     first: float | None = None
     try:
         with folder.open("events.jsonl") as out:
             for event in project_events(client, collection.project, since):
                 if event.get("Action") == "oom":
                     ooms[str(event.get("id", ""))] += 1
+                if event.get("Action") in ("stop", "kill"):
+                    stopped.add(str(event.get("id", "")))
                 if first is None:
                     first = float(event.get("timeNano", 0)) / 1e9 or None
                 out.write((json.dumps(event, sort_keys=True) + "\n").encode())
@@ -380,6 +444,7 @@ def write_events(client: docker.DockerClient, collection: Collection, folder: Ou
         collection.notes.append(f"the engine's events could not be read: {exc}")
     for found in collection.found:
         found.oom_events = ooms[found.record.id]
+        found.stopped = found.record.id in stopped
     if first is None or first > min(created) + 2:
         collection.notes.append(
             "events.jsonl starts after the stack was created: the engine keeps only its "
@@ -488,6 +553,15 @@ def index_markdown(settings: Settings, collection: Collection, folder: OutputFol
         parts.append(teardown_markdown(settings, collection))
     notes = collection.warnings + collection.notes + [
         f"could not write {f}" for f in folder.failures]
+    if collection.failed_runs:
+        names = ", ".join(f.record.name for f in collection.failed_runs)
+        notes.append(f"one-off `compose run` container(s) failed: {names}; they do not "
+                     "count their service in failed-services")
+    written = len(set(folder.written) | {"index.md"})
+    if written > MAX_FILES_OUTPUT:
+        notes.append(f"{written} files were written: the `files` output lists "
+                     f"{MAX_FILES_OUTPUT} of them (the top-level ones first); files.txt "
+                     "has them all")
     if notes:
         parts.append("**Notes**\n\n" + "\n".join(f"- {md.escape(n)}" for n in notes))
     return "\n\n".join(parts)
@@ -505,11 +579,12 @@ def container_row(found: Found) -> tuple[str, ...]:
 
 
 def copy_row(result: CopyResult) -> tuple[str, ...]:
+    """The files copied, then what was skipped (symlinks, devices) or went wrong."""
     if result.missing:
         files = "missing"
     else:
-        files = "<br>".join(md.inline_code(f) for f in result.files) or md.cell(
-            "; ".join(result.notes))
+        files = "<br>".join([md.inline_code(f) for f in result.files]
+                            + [md.cell(n) for n in result.notes])
     return (md.inline_code(str(result.spec)), md.cell(result.container), files)
 
 
@@ -537,10 +612,26 @@ def human_size(size: int) -> str:
     return f"{size} B"
 
 
+def write_file_list(folder: OutputFolder) -> None:
+    """files.txt: every file of the folder written by this run, one per line."""
+    names = sorted(set(folder.written) | {"files.txt", "index.md"})
+    folder.write_text("files.txt", "".join(f"{name}\n" for name in names))
+
+
+def files_output(written: Iterable[str], limit: int = MAX_FILES_OUTPUT) -> list[str]:
+    """The files written, sorted; past `limit`, the top-level ones (index.md, ps.json,
+    ...) and then the first of the rest."""
+    names = sorted(set(written))
+    if len(names) <= limit:
+        return names
+    top = [n for n in names if "/" not in n]
+    return sorted(top + [n for n in names if "/" in n][:max(0, limit - len(top))])
+
+
 def set_outputs(settings: Settings, collection: Collection, folder: OutputFolder,
                 run: ActionRun) -> None:
     run.wf.set_output("path", str(settings.path))
-    run.wf.set_output("files", sorted(set(folder.written)))
+    run.wf.set_output("files", files_output(folder.written))
     run.wf.set_output("failed-services", collection.failed_services)
     run.wf.set_output("containers", [f.as_json() for f in collection.found])
 

@@ -160,20 +160,41 @@ class _MemberCopier:
     folder: OutputFolder
     dest: str
     result: CopyResult
+    # Archive member name -> the file it was written to, for hard links to it.
+    written: dict[str, str] = field(default_factory=dict)
 
     def copy(self, member: tarfile.TarInfo) -> None:
         name = member.name.removeprefix("./").lstrip("/")
         inside = self.base_parent / name if name not in ("", ".") else self.base_parent
         if ".." in inside.parts or not _matches(inside, self.result.spec) or member.isdir():
             return
+        relative = f"{self.dest}/{str(inside).lstrip('/')}"
+        if member.islnk():
+            self._copy_hard_link(member, inside, relative)
+            return
         if not member.isfile():
-            kind = "symlink" if member.issym() else "link" if member.islnk() else "special file"
+            kind = "symlink" if member.issym() else "special file"
             self.result.notes.append(f"skipped {kind} {inside}")
             return
         handle = self.archive.extractfile(member)
         if handle is None:
             return
-        relative = f"{self.dest}/{str(inside).lstrip('/')}"
+        self._write(handle, relative)
+        self.written[name] = relative
+
+    def _copy_hard_link(self, member: tarfile.TarInfo, inside: PurePosixPath,
+                        relative: str) -> None:
+        """A hard link's data is its target's, which the archive holds earlier: copy
+        the file already written (the link's target may lie outside what matched)."""
+        target = self.written.get(member.linkname.removeprefix("./").lstrip("/"))
+        if target is None:
+            self.result.notes.append(f"skipped hard link {inside} (its target "
+                                     f"{member.linkname} was not copied)")
+            return
+        with self.folder.path(target).open("rb") as handle:
+            self._write(handle, relative)
+
+    def _write(self, handle: Any, relative: str) -> None:
         head = handle.read(_SNIFF)
         with self.folder.open(relative, redact=b"\0" not in head) as out:
             out.write(head)

@@ -7,9 +7,11 @@ is still caught; memory stays bounded by the longest line (capped, see `LineReda
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import unquote
 
 MASK = "***"
 MASK_BYTES = MASK.encode()
@@ -18,29 +20,72 @@ MASK_BYTES = MASK.encode()
 MIN_SECRET_LENGTH = 3
 # Names of environment variables whose values are never written as they are.
 SECRET_NAME = re.compile(
-    r"PASSWORD|PASSWD|TOKEN|SECRET|KEY|CREDENTIAL|PRIVATE|AUTH", re.IGNORECASE
+    r"PASS|PWD|TOKEN|SECRET|KEY|CREDENTIAL|PRIVATE|AUTH|DSN|CONN", re.IGNORECASE
 )
+# ... except these, which only look like it (the shell's working directories).
+NOT_SECRET_NAMES = frozenset({"PWD", "OLDPWD"})
+# Values of secret-named variables that are masked in `Env` but not searched for in
+# every file: they are settings, not secrets, and would blank every number or `true`.
+_PLAIN_VALUE = re.compile(r"\d+|true|false|yes|no|on|off|none|null", re.IGNORECASE)
+# `scheme://user:password@host...`: the password part of a URL.
+_URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)([^/\s@]+)(@)")
 # A "line" longer than this (a binary blob on stdout, say) is redacted and written in
 # pieces, so one endless line cannot hold the whole log in memory.
 MAX_LINE = 1 << 20
 
 
 def is_secret_name(name: str) -> bool:
-    return bool(SECRET_NAME.search(name))
+    return name.upper() not in NOT_SECRET_NAMES and bool(SECRET_NAME.search(name))
+
+
+def url_passwords(text: str) -> list[str]:
+    """The passwords of the `scheme://user:password@` URLs in `text`, as written and
+    decoded."""
+    found = []
+    for match in _URL_PASSWORD.finditer(text):
+        found += [match.group(2), unquote(match.group(2))]
+    return found
+
+
+def mask_url_passwords(text: str) -> str:
+    return _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + m.group(3), text)
 
 
 def redact_env(env: Iterable[str]) -> list[str]:
-    """`NAME=value` entries with secret-looking names turned into `NAME=***`."""
+    """`NAME=value` entries with secret-looking names turned into `NAME=***`, and the
+    password of any `scheme://user:password@` URL value masked."""
     out = []
     for entry in env:
-        name, sep, _ = entry.partition("=")
-        out.append(f"{name}={MASK}" if sep and is_secret_name(name) else entry)
+        name, sep, value = entry.partition("=")
+        if sep and is_secret_name(name):
+            out.append(f"{name}={MASK}")
+        else:
+            out.append(f"{name}{sep}{mask_url_passwords(value)}" if sep else entry)
     return out
+
+
+def env_secrets(attrs: dict[str, Any]) -> list[str]:
+    """The literal values to mask in every file because this container's environment
+    holds them: values of secret-looking variables (settings such as `3306` or `true`
+    excepted) and the passwords of URL values. They show up again in `Args`, `Cmd`,
+    health-check commands and their output, and the container's own log."""
+    env = ((attrs.get("Config") or {}).get("Env")) or []
+    found: list[str] = []
+    for entry in env:
+        name, sep, value = str(entry).partition("=")
+        if not sep:
+            continue
+        if is_secret_name(name) and not _PLAIN_VALUE.fullmatch(value.strip()):
+            found.append(value)
+        found += url_passwords(value)
+    return [v for v in found if len(v) >= MIN_SECRET_LENGTH]
 
 
 def redact_inspect(attrs: dict[str, Any]) -> dict[str, Any]:
     """A copy of a container's inspect data with secret-looking `Config.Env` values
-    masked (the original is left alone)."""
+    masked (the original is left alone). The same values elsewhere in the data (`Args`,
+    `Config.Cmd`, health-check logs) are masked by the folder it is written to, given
+    `env_secrets`."""
     data = copy.deepcopy(attrs)
     config = data.get("Config")
     if isinstance(config, dict) and isinstance(config.get("Env"), list):
@@ -53,8 +98,19 @@ class Secrets:
     another is masked whole)."""
 
     def __init__(self, values: Iterable[str]) -> None:
-        unique = {v for v in values if len(v) >= MIN_SECRET_LENGTH}
-        self.values = sorted((v.encode() for v in unique), key=len, reverse=True)
+        self.values: list[bytes] = []
+        self.longest = 0
+        self.add(values)
+
+    def add(self, values: Iterable[str]) -> None:
+        """More strings to mask from now on; each also as it appears inside a JSON
+        string (a quote or backslash in it escaped)."""
+        unique = set(self.values)
+        for value in values:
+            if len(value) >= MIN_SECRET_LENGTH:
+                unique.add(value.encode())
+                unique.add(json.dumps(value)[1:-1].encode())
+        self.values = sorted(unique, key=len, reverse=True)
         self.longest = len(self.values[0]) if self.values else 0
 
     def __bool__(self) -> bool:

@@ -103,10 +103,15 @@ class ContainerRecord:
             ports=_ports(attrs),
         )
 
-    def problems(self, oom_events: int = 0) -> list[str]:
-        """Why this container counts as failed; empty when it does not."""
+    def problems(self, oom_events: int = 0, stopped: bool = False) -> list[str]:
+        """Why this container counts as failed; empty when it does not. `stopped`: the
+        engine recorded a stop or kill for it (`compose stop`, `down`, `docker kill`),
+        so an exit by SIGKILL or SIGTERM (137, 143) was asked for, unless it was an OOM
+        kill or the engine reports an error."""
         found = []
-        if self.exit_code not in (None, 0):
+        on_purpose = (stopped and self.exit_code in (137, 143) and not self.oom_killed
+                      and not oom_events and not self.error)
+        if self.exit_code not in (None, 0) and not on_purpose:
             found.append(f"exited with code {self.exit_code}")
         if self.health == "unhealthy":
             found.append("unhealthy")
@@ -199,6 +204,12 @@ def parse_engine_time(text: str) -> float | None:
         return datetime.fromisoformat(stamp).timestamp()
     except ValueError:
         return None
+
+
+def project_exists(client: docker.DockerClient, project: str) -> bool:
+    """Whether anything of the project is on the engine: a container, or only a network
+    or volume (an `up` that failed before creating containers)."""
+    return bool(leftovers(client, project, volumes=True))
 
 
 def leftovers(client: docker.DockerClient, project: str, volumes: bool = True) -> list[str]:
