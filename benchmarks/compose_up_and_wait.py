@@ -1,8 +1,11 @@
 """Benchmarks for compose-up-and-wait (not a timed test; prints figures and ratios).
 
 1. Start to ready on a stack of healthchecked services: StackCI against
-   `docker compose up -d --wait`, same stack, interleaved rounds, fresh containers each
-   round. Target: ratio <= 1.0.
+   `docker compose up -d --wait`, same stack, interleaved rounds (the order rotates),
+   fresh containers each round. StackCI runs as the in-venv CLI (`python -m stackci`)
+   and, with `--launcher`, as users get it: `launcher/launch.sh` running the StackCI
+   image (built once from this checkout, then used by its tag as a release would be).
+   Target: ratio <= 1.0.
 2. Detection latency: from the engine's `health_status: healthy` event (its own
    timestamp, read here from an independent event subscription) to StackCI marking the
    service ready (the timestamp in its debug line), p50/p95 over >= 20 services.
@@ -10,8 +13,9 @@
 3. Time to report a crash: from the engine's `die` event to the StackCI process having
    exited with its failure report. Target: under 1 s.
 
-Usage: python benchmarks/compose_up_and_wait.py [--rounds 5] [--services 10]
-       [--latency-services 24] [--latency-rounds 2] [--crash-rounds 5]
+Usage: python benchmarks/compose_up_and_wait.py [--rounds 8] [--services 10] [--launcher]
+       [--launcher-image TAG]... [--baseline-src DIR] [--latency-services 24]
+       [--latency-rounds 2] [--crash-rounds 5] [--only ratio|latency|crash]
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ import docker
 
 from stackci.core.docker import compose_binary
 
+REPO = Path(__file__).resolve().parents[1]
+LAUNCHER = REPO / "launcher" / "launch.sh"
 IMAGE = "busybox:1.36"
 HEALTHY_SERVICE = """
   s{i}:
@@ -88,19 +94,47 @@ def down(name: str, folder: Path) -> None:
     compose(name, folder, "down", "--volumes", "--remove-orphans", "--timeout", "0")
 
 
-def stackci(name: str, folder: Path, *extra: str, debug: bool = False
-            ) -> tuple[float, subprocess.CompletedProcess[str]]:
+def _clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("GITHUB_", "INPUT_", "RUNNER_", "STACKCI_"))}
     # As installed (in the image, by pip), StackCI's modules are byte-compiled.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def stackci(name: str, folder: Path, *extra: str, debug: bool = False, image: str = "",
+            src: str = "") -> tuple[float, subprocess.CompletedProcess[str]]:
+    """Run the action on the project: the in-venv CLI (with `src`, StackCI's sources
+    from that folder instead), or with `image` through the launcher and that image, as
+    a workflow step would."""
+    env = _clean_env()
+    if src:
+        env["PYTHONPATH"] = src
     if debug:  # Actions mode, so debug lines come out as ::debug:: on stdout
         env.update({"GITHUB_ACTIONS": "true", "RUNNER_DEBUG": "1"})
-    cmd = [sys.executable, "-m", "stackci", "compose-up-and-wait", "--working-directory",
-           str(folder), "--project-name", name, "--timeout", "3m", *extra]
+    args = ["compose-up-and-wait", "--working-directory", str(folder), "--project-name", name,
+            "--timeout", "3m", *extra]
+    if image:
+        env["STACKCI_IMAGE"] = image
+        cmd = ["bash", str(LAUNCHER), *args]
+    else:
+        cmd = [sys.executable, "-m", "stackci", *args]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=folder, check=False)
     return time.perf_counter() - start, proc
+
+
+def launcher_image() -> str:
+    """The StackCI image of this checkout (built if need be), by its content tag."""
+    env = {**_clean_env(), "STACKCI_IMAGE": "build"}
+    # An offline machine seeds a local stand-in for the pinned base (scripts/setup-machine.sh).
+    env.setdefault("STACKCI_PYTHON_IMAGE", os.environ.get("STACKCI_PYTHON_IMAGE",
+                                                          "python:3.12-slim"))
+    proc = subprocess.run(["bash", str(LAUNCHER), "--image"], capture_output=True, text=True,
+                          env=env, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"could not build the StackCI image:\n{proc.stderr}")
+    return proc.stdout.strip().splitlines()[-1]
 
 
 def compose_wait(name: str, folder: Path) -> float:
@@ -150,52 +184,82 @@ def percentile(values: list[float], pct: float) -> float:
 
 # -- the three measurements ---------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Contender:
+    name: str
+    image: str = ""  # StackCI through the launcher and this image
+    src: str = ""  # the in-venv StackCI CLI, with its sources from here
+
+
+COMPOSE = Contender("compose")
+
+
 @dataclass
 class Run:
     total: float  # wall time of the command
     startup: float  # from the command's start to the engine creating the first container
+    span: float  # from then to the last `health_status: healthy` event (the engine's work)
     lag: float  # from the last `health_status: healthy` event to the command's exit
 
 
-def timed_run(client: docker.DockerClient, who: str, name: str, folder: Path) -> Run:
+def run_once(who: Contender, name: str, folder: Path) -> None:
+    if who == COMPOSE:
+        compose_wait(name, folder)
+        return
+    _, proc = stackci(name, folder, image=who.image, src=who.src)
+    if proc.returncode != 0:
+        raise SystemExit(f"{who.name} failed:\n{proc.stderr}")
+
+
+def timed_run(client: docker.DockerClient, who: Contender, name: str, folder: Path) -> Run:
     events = EngineEvents(client, name)
     started = time.time()
-    if who == "stackci":
-        _, proc = stackci(name, folder)
-        if proc.returncode != 0:
-            raise SystemExit(f"stackci failed:\n{proc.stderr}")
-    else:
-        compose_wait(name, folder)
+    run_once(who, name, folder)
     ended = time.time()
     time.sleep(0.1)
     events.close()
     created = min(events.times("create").values())
     healthy = max(events.times("health_status: healthy").values())
-    return Run(ended - started, created - started, ended - healthy)
+    return Run(ended - started, created - started, healthy - created, ended - healthy)
 
 
-def bench_ratio(client: docker.DockerClient, rounds: int, services: int, interval: str) -> None:
+def spread(values: list[float]) -> str:
+    return (f"median {statistics.median(values):.3f}, quartiles {percentile(values, 25):.3f}"
+            f"-{percentile(values, 75):.3f}, range {min(values):.3f}-{max(values):.3f}")
+
+
+def bench_ratio(client: docker.DockerClient, rounds: int, services: int, interval: str,
+                who_all: list[Contender]) -> None:
     print(f"\n## 1. start to ready: {services} healthchecked services (interval {interval}), "
-          f"{rounds} interleaved rounds")
-    runs: dict[str, list[Run]] = {"stackci": [], "compose": []}
+          f"{rounds} interleaved rounds of {', '.join(w.name for w in who_all)}")
+    runs: dict[Contender, list[Run]] = {who: [] for who in who_all}
     with project(healthy_stack(services, interval, delay=0.5)) as (name, folder):
-        stackci(name, folder)  # warm-up, not counted: byte-compiles, warms the engine
+        # Warm-ups, not counted: byte-compiles, warms the engine and the page cache.
+        for who in who_all:
+            down(name, folder)
+            run_once(who, name, folder)
         for number in range(rounds):
-            # Alternate who goes first, so neither always meets a warmer engine.
-            order = ("stackci", "compose") if number % 2 == 0 else ("compose", "stackci")
-            for who in order:
+            # Rotate who goes first, so nobody always meets a warmer (or busier) engine.
+            shift = number % len(who_all)
+            for who in who_all[shift:] + who_all[:shift]:
                 down(name, folder)
                 runs[who].append(timed_run(client, who, name, folder))
-            print(f"  round {number + 1}: stackci {runs['stackci'][-1].total:.2f} s, "
-                  f"compose --wait {runs['compose'][-1].total:.2f} s")
+            print(f"  round {number + 1}: " + ", ".join(
+                f"{who.name} {runs[who][-1].total:.2f} s" for who in who_all), flush=True)
     med = {who: {part: statistics.median(getattr(r, part) for r in rs)
-                 for part in ("total", "startup", "lag")} for who, rs in runs.items()}
-    ratio = med["stackci"]["total"] / med["compose"]["total"]
-    print(f"  median: stackci {med['stackci']['total']:.2f} s, compose --wait "
-          f"{med['compose']['total']:.2f} s, ratio {ratio:.2f} (target <= 1.0)")
-    for who in ("stackci", "compose"):
-        print(f"  {who}: start to first container created {med[who]['startup'] * 1000:.0f} ms "
-              f"(median), last healthy event to exit {med[who]['lag'] * 1000:.0f} ms (median)")
+                 for part in ("total", "startup", "span", "lag")} for who, rs in runs.items()}
+    for who in who_all:
+        if who == COMPOSE:
+            continue
+        per_round = [a.total / b.total for a, b in zip(runs[who], runs[COMPOSE], strict=True)]
+        print(f"  {who.name}: median {med[who]['total']:.2f} s vs compose --wait "
+              f"{med[COMPOSE]['total']:.2f} s: ratio of medians "
+              f"{med[who]['total'] / med[COMPOSE]['total']:.3f}; per-round ratio "
+              f"{spread(per_round)} (target <= 1.0)")
+    for who in who_all:
+        print(f"  {who.name} (medians): start to first container created "
+              f"{med[who]['startup'] * 1000:.0f} ms, then to the last healthy event "
+              f"{med[who]['span'] * 1000:.0f} ms, then to exit {med[who]['lag'] * 1000:.0f} ms")
 
 
 def bench_latency(client: docker.DockerClient, rounds: int, services: int) -> None:
@@ -237,24 +301,47 @@ def bench_crash(client: docker.DockerClient, rounds: int) -> None:
           f"max {max(samples):.0f} ms (target < 1000 ms)")
 
 
+def contenders(args: argparse.Namespace) -> list[Contender]:
+    found = [Contender("stackci"), COMPOSE]
+    if args.launcher:
+        found.append(Contender("launcher", image=launcher_image()))
+    found += [Contender(f"launcher {tag}", image=tag) for tag in args.launcher_image]
+    if args.baseline_src:
+        found.append(Contender("baseline", src=args.baseline_src))
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--services", type=int, default=10)
     parser.add_argument("--interval", default="1s", help="healthcheck interval (ratio bench)")
+    parser.add_argument("--launcher", action="store_true",
+                        help="also run StackCI through the launcher and this checkout's image")
+    parser.add_argument("--launcher-image", action="append", default=[], metavar="TAG",
+                        help="also run StackCI through the launcher and this image (repeatable)")
+    parser.add_argument("--baseline-src", default="", metavar="DIR",
+                        help="also run the in-venv CLI from another checkout's src/ (an "
+                        "earlier version, say), as `baseline`")
     parser.add_argument("--latency-services", type=int, default=24)
     parser.add_argument("--latency-rounds", type=int, default=2)
     parser.add_argument("--crash-rounds", type=int, default=5)
+    parser.add_argument("--only", choices=("ratio", "latency", "crash"))
     args = parser.parse_args()
     client = docker.from_env()
     version = client.version()
+    who_all = contenders(args)
     print(f"# compose-up-and-wait benchmark: engine {version['Version']}, "
           f"{subprocess.run([compose_binary(), 'version', '--short'], capture_output=True, text=True, check=False).stdout.strip()}, "  # noqa: E501
-          f"{os.cpu_count()} CPUs")
-    print(json.dumps(vars(args)))
-    bench_ratio(client, args.rounds, args.services, args.interval)
-    bench_latency(client, args.latency_rounds, args.latency_services)
-    bench_crash(client, args.crash_rounds)
+          f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    print(json.dumps({**vars(args), "images": [w.image for w in who_all if w.image]}))
+    if args.only in (None, "ratio"):
+        bench_ratio(client, args.rounds, args.services, args.interval, who_all)
+    if args.only in (None, "latency"):
+        bench_latency(client, args.latency_rounds, args.latency_services)
+    if args.only in (None, "crash"):
+        bench_crash(client, args.crash_rounds)
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -5,8 +5,10 @@ and the bad-input table. The relative-bind-mount case runs through the launcher.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
 import socket
 import textwrap
 import time
@@ -18,6 +20,7 @@ from typing import Any
 import docker
 import pytest
 
+from stackci.core.events import ContainerEvent, ProjectEvents, stream_client
 from stackci_testing.docker import Stack
 from stackci_testing.runner import Result, run_action
 
@@ -257,6 +260,18 @@ def test_a_crash_looping_service_fails_fast(stack: Stack, wf_env: dict[str, str]
     assert error_messages(result)["api"].startswith("api: exited with code 2 after ")
 
 
+def test_a_crash_loop_is_caught_even_when_nothing_else_keeps_the_wait_open(
+        stack: Stack, wf_env: dict[str, str]) -> None:
+    # No slow neighbour: the crash loop is `running` for a moment between restarts, and
+    # must not be taken for ready in that moment.
+    result = up(stack, wf_env, compose(
+        api=service("sleep 0.3; echo crashing; exit 2", "restart: always"),
+        idle=service("exec sleep 300"),
+    ))
+    assert result.code == 1, result
+    assert error_messages(result)["api"].startswith("api: exited with code 2 after ")
+
+
 def test_a_service_that_exits_0_but_must_keep_running_fails(stack: Stack,
                                                             wf_env: dict[str, str]) -> None:
     result = up(stack, wf_env, compose(
@@ -481,6 +496,30 @@ def test_on_a_laptop_the_project_name_is_composes_own(stack: Stack, tmp_path: Pa
     printed = json.loads(result.stdout)  # off Actions, the outputs are JSON on stdout
     assert printed["project-name"] == stack.directory.name == stack.name
     assert "app: running after " in result.stderr
+
+
+# -- the event stream ----------------------------------------------------------------------
+
+def test_events_from_before_the_subscription_are_replayed_from_since(stack: Stack) -> None:
+    """The action starts `up` first and subscribes a moment later (its import of
+    docker-py overlaps with Compose's start): the engine must replay what it emitted
+    in between, from the time taken before `up`."""
+    stack.write(compose(app=service("exec sleep 300")))
+    since = time.time()
+    stack.compose("up", "--detach")
+    received: queue.Queue[ContainerEvent | None] = queue.Queue()
+    events = ProjectEvents(stream_client(), stack.name, received.put, since=since)
+    actions: list[str] = []
+    try:
+        deadline = time.monotonic() + 10
+        while not {"create", "start"} <= set(actions) and time.monotonic() < deadline:
+            with contextlib.suppress(queue.Empty):
+                event = received.get(timeout=0.5)
+                if event is not None:
+                    actions.append(event.action)
+    finally:
+        events.close()
+    assert actions[:2] == ["create", "start"], actions
 
 
 # -- through the launcher ---------------------------------------------------------------

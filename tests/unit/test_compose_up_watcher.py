@@ -3,6 +3,7 @@ what counts as ready, as a failure, as a restart, and what a stale snapshot may 
 
 from __future__ import annotations
 
+import subprocess
 import time
 from typing import Any
 
@@ -208,3 +209,21 @@ def test_active_checks_report_their_last_answer_and_for_how_long(
     assert w.pending_reason(w.services["api"], t + 6) == words
     w._handle(_ProbeReport("api", key, 0, Attempt(True, "answered 200"), t + 7))
     assert w.services["api"].ready_at is not None
+
+
+def test_when_the_event_stream_cannot_be_opened_compose_up_is_stopped() -> None:
+    """`up` is started before the subscription is made (see StackWatcher.run): if that
+    fails, `up` must not be left running unwatched."""
+    w, said = watcher(("api", parse_service_wait("running", "api"), {}))
+
+    def refuse(**_: Any) -> None:
+        raise ConnectionError("the engine does not answer")
+
+    w.client.api.events = refuse  # type: ignore[attr-defined]
+    up = subprocess.Popen(["sleep", "30"], stdout=subprocess.PIPE, text=True)
+    begun = time.monotonic()
+    with pytest.raises(ConnectionError):
+        w.run(up, time.time())
+    assert up.poll() is not None
+    assert time.monotonic() - begun < 5
+    assert "stopping docker compose up, which was still running" in said

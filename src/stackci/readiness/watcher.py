@@ -35,6 +35,9 @@ UP_STOP_GRACE = 5.0
 
 # -- state ----------------------------------------------------------------------------
 
+# How long a container ready only by running must stay up (see _settle_deadlines).
+RUNNING_SETTLE = 1.0
+
 @dataclass
 class ContainerWatch:
     id: str
@@ -173,18 +176,20 @@ class StackWatcher:
         self._resolved: dict[str, str] = {}
 
     # -- the loop ---------------------------------------------------------------------
-    def run(self, start_up: Callable[[], subprocess.Popen[str]]) -> WaitResult:
-        """Subscribe to events, start `up` (via `start_up`), then watch until settled."""
-        events = ProjectEvents(self.client, self.project, self._on_event)
-        self.started = time.time()
+    def run(self, up: subprocess.Popen[str], started: float) -> WaitResult:
+        """Watch `up` (`docker compose up`, started at `started`, seconds since the
+        epoch) and the project's containers until settled; `up` is stopped if it is
+        still running then. The event subscription replays from `started` on, so what
+        happened before it was made is not missed."""
+        self.started = started
         for plan, checks, own_timeout, interval in self._plans:
             self.services[plan.name] = ServiceWatch(plan, checks, own_timeout,
                                                     self.started + self.timeout, interval)
-        up: subprocess.Popen[str] | None = None
+        self._up_proc = up
         waiter = threading.Thread(target=self._wait_for_up, daemon=True, name="up")
+        events: ProjectEvents | None = None
         try:
-            up = start_up()
-            self._up_proc = up
+            events = ProjectEvents(self.client, self.project, self._on_event, since=started)
             waiter.start()
             threading.Thread(target=self._reconcile_loop, daemon=True, name="inspect").start()
             while not self._finished():
@@ -200,8 +205,9 @@ class StackWatcher:
             self._stopping.set()
             for service in self.services.values():
                 self._stop_probes(service)
-            events.close()
-            stopped = self._stop_up(up, waiter) if up else False
+            if events is not None:
+                events.close()
+            stopped = self._stop_up(up, waiter)
         done = self._up_final
         return WaitResult(self.services, self.started, time.time(),
                           None if stopped or done is None else done.code,
@@ -209,6 +215,7 @@ class StackWatcher:
 
     def _next_message(self) -> _Message | None:
         wake = min([s.deadline for s in self.services.values() if not s.settled]
+                   + [d for d in self._settle_deadlines() if d > time.time()]
                    + [self.started + self.timeout])
         try:
             return self._queue.get(timeout=max(0.0, wake - time.time()))
@@ -226,7 +233,8 @@ class StackWatcher:
                 self._handle(message)
 
     def _finished(self) -> bool:
-        if time.time() >= self.started + self.timeout:
+        now = time.time()
+        if now >= self.started + self.timeout:
             return True
         watched = self.services.values()
         failed = any(s.failure for s in watched)
@@ -234,7 +242,21 @@ class StackWatcher:
             return True
         if not all(s.settled for s in watched):
             return False
+        if any(now < deadline for deadline in self._settle_deadlines()):
+            return False
         return self._up_done is not None or failed
+
+    def _settle_deadlines(self) -> list[float]:
+        """A service that is ready only because its container runs (no healthcheck to
+        say more) must stay up RUNNING_SETTLE seconds before the wait ends: a crash loop
+        is `running` too, for a moment, between its restarts."""
+        return [
+            service.ready_at + RUNNING_SETTLE
+            for service in self.services.values()
+            if service.ready_at is not None and service.failure is None
+            and any(c.running and c.has_health is not True
+                    for c in service.containers.values())
+        ]
 
     def _handle(self, message: _Message | None) -> None:
         if isinstance(message, ContainerEvent):
@@ -316,10 +338,11 @@ class StackWatcher:
         if stopped:
             self._say("stopping docker compose up, which was still running")
             proc.terminate()
-            waiter.join(UP_STOP_GRACE)
-            if waiter.is_alive():
-                proc.kill()
-        if waiter.ident is not None:
+        if waiter.ident is None:  # the watch broke off before it began: read up's end too
+            waiter.start()
+        waiter.join(UP_STOP_GRACE)
+        if waiter.is_alive():
+            proc.kill()
             waiter.join(UP_STOP_GRACE)
         return stopped
 
