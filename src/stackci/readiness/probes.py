@@ -5,6 +5,7 @@ short backoff between attempts, and reports every attempt to the watcher."""
 from __future__ import annotations
 
 import contextlib
+import queue
 import re
 import socket
 import threading
@@ -31,6 +32,10 @@ TCP_SETTLE = 0.05
 # Maps a host named in a check to the address to use: a compose service's name becomes
 # its container's address; None means that service has no running container yet.
 Resolver = Callable[[str], "str | None"]
+
+
+# Longest an `exec` check's single attempt may run before the next one starts.
+EXEC_ATTEMPT_LIMIT = 10.0
 
 
 @dataclass(frozen=True)
@@ -127,13 +132,30 @@ class ExecProbe:
         self._container_id = container_id
 
     def attempt(self) -> Attempt:
+        # A command can hang (a client with no timeout of its own, a broker that is not
+        # up yet): each attempt gets EXEC_ATTEMPT_LIMIT seconds, then the next one starts.
+        # The abandoned call ends with its command; its thread is a daemon meanwhile.
+        done: queue.Queue[tuple[bytes | str, object] | BaseException] = queue.Queue(1)
+
+        def run() -> None:
+            try:
+                exec_id = self._api.exec_create(self._container_id, list(self.check.argv),
+                                                stdout=True, stderr=True)
+                output = self._api.exec_start(exec_id)
+                done.put((output, self._api.exec_inspect(exec_id).get("ExitCode")))
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting side
+                done.put(exc)
+
+        threading.Thread(target=run, daemon=True, name="exec-attempt").start()
         try:
-            exec_id = self._api.exec_create(self._container_id, list(self.check.argv),
-                                            stdout=True, stderr=True)
-            output = self._api.exec_start(exec_id)
-            code = self._api.exec_inspect(exec_id).get("ExitCode")
-        except docker.errors.APIError as exc:
-            return Attempt(False, f"could not run: {exc.explanation or exc}")
+            outcome = done.get(timeout=EXEC_ATTEMPT_LIMIT)
+        except queue.Empty:
+            return Attempt(False, f"did not finish in {EXEC_ATTEMPT_LIMIT:g} s")
+        if isinstance(outcome, docker.errors.APIError):
+            return Attempt(False, f"could not run: {outcome.explanation or outcome}")
+        if isinstance(outcome, BaseException):
+            raise outcome
+        output, code = outcome
         text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
         last = _last_line(text)
         if code == 0:
