@@ -36,6 +36,8 @@ Resolver = Callable[[str], "str | None"]
 
 # Longest an `exec` check's single attempt may run before the next one starts.
 EXEC_ATTEMPT_LIMIT = 10.0
+# A `log` check searches at most this much of one line (its end).
+MAX_LINE = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -247,14 +249,28 @@ def make_probe(check: Check, client: docker.DockerClient, container_id: str | No
 
 
 def _lines(stream: Iterator[bytes]) -> Iterator[str]:
-    pending = b""
+    """The stream's lines. Only a chunk holding a newline is split (a long line costs
+    linear time, not quadratic), and a line is kept to its last MAX_LINE bytes (a
+    progress bar that never prints a newline cannot grow memory without bound)."""
+    parts: list[bytes] = []
+    size = 0
     for chunk in stream:
-        pending += chunk
-        *complete, pending = pending.split(b"\n")
-        for raw in complete:
-            yield raw.decode("utf-8", "replace")
-    if pending:
-        yield pending.decode("utf-8", "replace")
+        if b"\n" not in chunk:
+            parts.append(chunk)
+            size += len(chunk)
+            if size > 2 * MAX_LINE:
+                parts = [b"".join(parts)[-MAX_LINE:]]
+                size = MAX_LINE
+            continue
+        first, *middle, last = chunk.split(b"\n")
+        parts.append(first)
+        yield b"".join(parts)[-MAX_LINE:].decode("utf-8", "replace")
+        for raw in middle:
+            yield raw[-MAX_LINE:].decode("utf-8", "replace")
+        parts, size = [last], len(last)
+    rest = b"".join(parts)
+    if rest:
+        yield rest[-MAX_LINE:].decode("utf-8", "replace")
 
 
 def _connection_problem(exc: requests.ConnectionError) -> str:
