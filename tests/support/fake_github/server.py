@@ -28,7 +28,6 @@ from fake_github.faults import (
     Fault,
     Faults,
     LoggedRequest,
-    MethodScope,
     RequestLog,
     fault_body,
 )
@@ -82,6 +81,12 @@ class FakeGitHub:
         self.port = port
         self.state = state or GitHubState()
         self.faults = Faults()
+        # Shortcuts, so a test says `fake_github.fail_next(...)`.
+        self.fail_next = self.faults.fail_next
+        self.apply_then_fail = self.faults.apply_then_fail
+        self.secondary_rate_limit = self.faults.secondary_rate_limit
+        self.exhaust_primary = self.faults.exhaust_primary
+        self.slow = self.faults.slow
         self.log = RequestLog()
         self.rates = RateCounter()
         self.errors: list[str] = []  # tracebacks of the fake's own bugs (answered 500)
@@ -136,57 +141,7 @@ class FakeGitHub:
         """The same server as GitHub Enterprise Server clients address it."""
         return f"{self.url}{GHES_PREFIX}"
 
-    # ----- faults and log (shortcuts) ------------------------------------------------
-
-    def fail_next(
-        self,
-        n: int = 1,
-        status: int = 502,
-        *,
-        method: MethodScope = None,
-        path: str | None = None,
-        message: str | None = None,
-    ) -> Fault:
-        return self.faults.fail_next(n, status, method=method, path=path, message=message)
-
-    def apply_then_fail(
-        self,
-        n: int = 1,
-        status: int = 502,
-        *,
-        method: MethodScope = None,
-        path: str | None = None,
-        message: str | None = None,
-    ) -> Fault:
-        return self.faults.apply_then_fail(n, status, method=method, path=path, message=message)
-
-    def secondary_rate_limit(
-        self,
-        retry_after: int | None = 2,
-        count: int = 1,
-        *,
-        status: int = 403,
-        method: MethodScope = None,
-        path: str | None = None,
-    ) -> Fault:
-        return self.faults.secondary_rate_limit(
-            retry_after, count, status=status, method=method, path=path
-        )
-
-    def exhaust_primary(
-        self,
-        reset_in: float = 3,
-        *,
-        status: int = 403,
-        method: MethodScope = None,
-        path: str | None = None,
-    ) -> Fault:
-        return self.faults.exhaust_primary(reset_in, status=status, method=method, path=path)
-
-    def slow(
-        self, seconds: float, count: int = 1, *, method: MethodScope = None, path: str | None = None
-    ) -> Fault:
-        return self.faults.slow(seconds, count, method=method, path=path)
+    # ----- log (shortcuts) --------------------------------------------------------
 
     def requests(self, method: str | None = None, path: str | None = None) -> list[LoggedRequest]:
         """Logged API requests, optionally by method and path regex (full match)."""
