@@ -256,10 +256,14 @@ def bench_ratio(client: docker.DockerClient, rounds: int, services: int, interva
               f"{med[COMPOSE]['total']:.2f} s: ratio of medians "
               f"{med[who]['total'] / med[COMPOSE]['total']:.3f}; per-round ratio "
               f"{spread(per_round)} (target <= 1.0)")
+    # What a tool adds around the engine's own work (which is the same for all, and
+    # carries most of the noise on a shared machine): its start, and its exit.
     for who in who_all:
+        overhead = statistics.median(r.startup + r.lag for r in runs[who])
         print(f"  {who.name} (medians): start to first container created "
               f"{med[who]['startup'] * 1000:.0f} ms, then to the last healthy event "
-              f"{med[who]['span'] * 1000:.0f} ms, then to exit {med[who]['lag'] * 1000:.0f} ms")
+              f"{med[who]['span'] * 1000:.0f} ms, then to exit {med[who]['lag'] * 1000:.0f} ms; "
+              f"start + exit {overhead * 1000:.0f} ms")
 
 
 def bench_latency(client: docker.DockerClient, rounds: int, services: int) -> None:
