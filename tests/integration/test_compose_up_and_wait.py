@@ -296,6 +296,60 @@ def test_without_fail_fast_a_crash_loop_is_reported_at_its_timeout(
     assert services_output(result)["api"]["restarts"] >= 1
 
 
+# Each run of these services but the first never gets ready: only a check that
+# forgets what the first run passed can tell.
+FIRST_RUN_ONLY = "if [ -f /tmp/ran ]; then {later}; fi; touch /tmp/ran; {first}; sleep 1.5; exit 1"
+
+
+def test_without_fail_fast_a_restart_must_pass_its_checks_again(
+        stack: Stack, wf_env: dict[str, str]) -> None:
+    on_failure = "restart: on-failure\n"
+    result = up(stack, wf_env, compose(
+        db=service(FIRST_RUN_ONLY.format(first="touch /tmp/ready",
+                                         later="rm /tmp/ready; exec sleep 300"),
+                   on_failure + textwrap.dedent(HEALTHCHECK)),
+        worker=service(FIRST_RUN_ONLY.format(first="echo consumer started",
+                                             later="exec sleep 300"), on_failure),
+        api=service(FIRST_RUN_ONLY.format(
+            first="mkdir -p /www; echo ok > /www/ok; httpd -p 8000 -h /www",
+            later="rm /www/ok; exec httpd -f -p 8000 -h /www"), on_failure),
+        # Keeps the wait open past the others' first exit.
+        slow=service("sleep 3; touch /tmp/ready; exec sleep 300", HEALTHCHECK),
+    ), wait="""
+        db: {healthy: true, timeout: 6s}
+        worker: {log: consumer started, timeout: 6s}
+        api: {http: "http://api:8000/ok", timeout: 6s}
+    """, fail_fast="false")
+    assert result.code == 1, result
+    for name in ("db", "worker", "api"):
+        assert f"{name}: restarted (restart 1) after it exited with code 1; still " \
+            "waiting (fail-fast is off)" in result.stdout, result
+    errors = error_messages(result)
+    assert set(errors) == {"db", "worker", "api"}, result
+    assert errors["db"].startswith("db: not healthy after "), errors
+    assert errors["worker"].startswith(
+        "worker: /consumer started/ did not appear in its log within "), errors
+    assert errors["api"].startswith("api: http://api:8000/ok answered 404 for "), errors
+    for message in errors.values():
+        assert "; earlier it " in message, message
+    services = services_output(result)
+    assert services["slow"]["ready"] is True
+    assert {services[name]["restarts"] for name in ("db", "worker", "api")} == {1}
+
+
+def test_without_fail_fast_a_restarted_service_is_ready_when_its_new_run_is(
+        stack: Stack, wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(
+        worker=service("echo consumer started; if [ -f /tmp/ran ]; then exec sleep 300; "
+                       "fi; touch /tmp/ran; sleep 1; exit 1", "restart: on-failure"),
+        slow=service("sleep 2; touch /tmp/ready; exec sleep 300", HEALTHCHECK),
+    ), wait="worker: {log: consumer started}", fail_fast="false")
+    assert result.code == 0, result
+    assert "worker: restarted (restart 1) after it exited with code 1; still waiting" \
+        in result.stdout
+    assert services_output(result)["worker"]["ready"] is True
+
+
 def test_a_service_that_never_gets_healthy_fails_when_unhealthy(
         stack: Stack, wf_env: dict[str, str]) -> None:
     started = time.monotonic()

@@ -11,10 +11,11 @@ import pytest
 
 from stackci.core.containers import ContainerInfo
 from stackci.core.events import ContainerEvent
-from stackci.readiness.probes import Attempt
+from stackci.readiness.probes import Attempt, ProbeRunner
 from stackci.readiness.spec import Check, ServiceWait, parse_service_wait
 from stackci.readiness.stack import ServicePlan
 from stackci.readiness.watcher import (
+    OOM_GRACE,
     ContainerWatch,
     ServiceWatch,
     StackWatcher,
@@ -26,6 +27,9 @@ from stackci.readiness.watcher import (
 class FakeApi:
     def __init__(self) -> None:
         self.health_output = ""
+
+    def logs(self, container_id: str, **_: Any) -> list[bytes]:
+        return []  # a log that ends at once: a log check's runner stops by itself
 
     def inspect_container(self, container_id: str) -> dict[str, Any]:
         return {"Id": container_id, "Config": {"Healthcheck": {}},
@@ -47,13 +51,25 @@ def watcher(*services: tuple[str, ServiceWait, dict[str, Any]], fail_fast: bool 
                            has_healthcheck=extra.get("health"),
                            restart_policy=extra.get("restart", "no"))
         plans.append((plan, wait.effective_checks, wait.timeout, wait.interval))
-    w = StackWatcher(client=FakeClient(), project="p", plans=plans, timeout=60,
-                     fail_fast=fail_fast, say=said.append, debug=said.append)
+    w = StackWatcher(client=FakeClient(), streams=FakeClient(), project="p", plans=plans,
+                     timeout=60, fail_fast=fail_fast, say=said.append, debug=said.append)
     w.started = time.time()
     for plan, checks, own_timeout, interval in plans:
         w.services[plan.name] = ServiceWatch(plan, checks, own_timeout, w.started + 60,
                                              interval)
     return w, said
+
+
+def idle_runner() -> ProbeRunner:
+    """A runner that is never started: reports are fed by hand."""
+    class Idle:
+        def attempt(self) -> Attempt:
+            return Attempt(False, "idle")
+
+        def close(self) -> None:
+            pass
+
+    return ProbeRunner(Idle(), None, lambda _: None)
 
 
 def event(action: str, service: str, at: float, number: int = 1, **extra: Any
@@ -166,6 +182,62 @@ def test_oom_kills_are_named() -> None:
     assert w.services["big"].failure == "was killed for running out of memory after 1.0 s"
 
 
+def test_an_oom_event_after_the_die_still_names_the_oom_kill() -> None:
+    # The engine sends the two from separate paths; `die` sometimes comes first.
+    w, _ = watcher(("big", ServiceWait(), {"health": False}))
+    t = w.started
+    feed(w, event("start", "big", t), event("die", "big", t + 1, exit_code=137))
+    assert w.services["big"].failure is None  # the verdict waits for a late OOM event
+    assert not w._finished()
+    feed(w, event("oom", "big", t + 1.01))
+    assert w.services["big"].failure == "was killed for running out of memory after 1.0 s"
+
+
+def test_an_exit_137_without_an_oom_event_is_judged_after_the_grace() -> None:
+    w, _ = watcher(("big", ServiceWait(), {"health": False}))
+    t = w.started
+    feed(w, event("start", "big", t), event("die", "big", t + 1, exit_code=137))
+    w._check_deadlines(time.time())
+    assert w.services["big"].failure is None
+    w._check_deadlines(time.time() + OOM_GRACE + 0.01)
+    assert w.services["big"].failure == "exited with code 137 after 1.0 s"
+
+
+def test_a_restart_forgets_what_the_last_run_passed() -> None:
+    w, said = watcher(("db", ServiceWait(), {"health": True, "restart": "always"}),
+                      ("worker", parse_service_wait({"log": "consumer started"}, "worker"),
+                       {"health": False, "restart": "always"}),
+                      fail_fast=False)
+    t = w.started
+    feed(w, event("start", "db", t), event("health_status", "db", t + 1, health="healthy"),
+         event("start", "worker", t))
+    worker = w.services["worker"]
+    first_runner = worker.containers["worker-1"].probes[0]
+    w._handle(_ProbeReport("worker", "worker-1", 0, Attempt(True, "logged 'consumer started'"),
+                           t + 1, first_runner))
+    assert w.services["db"].ready_at is not None
+    assert worker.ready_at is not None
+    feed(w, event("die", "db", t + 2, exit_code=1), event("start", "db", t + 2.5),
+         event("die", "worker", t + 2, exit_code=1), event("start", "worker", t + 2.5))
+    # The engine resets health to `starting` without an event; the log line was the
+    # last run's. Neither may count now.
+    assert w.services["db"].ready_at is None
+    assert w.services["db"].containers["db-1"].health == "starting"
+    assert worker.ready_at is None
+    assert worker.containers["worker-1"].passed == set()
+    # A report of the last run's runner, still on its way, is stale.
+    w._handle(_ProbeReport("worker", "worker-1", 0, Attempt(True, "logged 'consumer started'"),
+                           t + 2.6, first_runner))
+    assert worker.ready_at is None
+    # The new run's own log check starts from the moment the last run ended.
+    assert worker.containers["worker-1"].probes[0] is not first_runner
+    assert worker.containers["worker-1"].probes[0].probe._since > t + 2  # type: ignore[attr-defined]
+    assert "worker: restarted (restart 1) after it exited with code 1; still waiting " \
+        "(fail-fast is off)" in said
+    feed(w, event("health_status", "db", t + 3, health="healthy"))
+    assert w.services["db"].ready_at is not None
+
+
 def test_healthy_without_a_healthcheck_fails_at_once() -> None:
     w, _ = watcher(("web", parse_service_wait("healthy", "web"), {"health": False}))
     feed(w, event("start", "web", w.started))
@@ -200,14 +272,17 @@ def test_active_checks_report_their_last_answer_and_for_how_long(
         check: Check, answer: str, words: str) -> None:
     w, _ = watcher(("api", ServiceWait((check,)), {}))
     t = w.started
-    w.services["api"].containers["api-1"] = ContainerWatch("api-1", "p-api-1", 1, False,
-                                                           starts=1, running=True)
+    container = ContainerWatch("api-1", "p-api-1", 1, False, starts=1, running=True)
+    w.services["api"].containers["api-1"] = container
     key = "api-1" if check.per_container else ""
-    w._handle(_ProbeReport("api", key, 0, Attempt(False, "could not be reached"), t + 1))
-    w._handle(_ProbeReport("api", key, 0, Attempt(False, answer), t + 2))
-    w._handle(_ProbeReport("api", key, 0, Attempt(False, answer), t + 3))
+    runner = idle_runner()
+    (container if check.per_container else w.services["api"]).probes.append(runner)
+    w._handle(_ProbeReport("api", key, 0, Attempt(False, "could not be reached"), t + 1,
+                           runner))
+    w._handle(_ProbeReport("api", key, 0, Attempt(False, answer), t + 2, runner))
+    w._handle(_ProbeReport("api", key, 0, Attempt(False, answer), t + 3, runner))
     assert w.pending_reason(w.services["api"], t + 6) == words
-    w._handle(_ProbeReport("api", key, 0, Attempt(True, "answered 200"), t + 7))
+    w._handle(_ProbeReport("api", key, 0, Attempt(True, "answered 200"), t + 7, runner))
     assert w.services["api"].ready_at is not None
 
 
@@ -219,7 +294,7 @@ def test_when_the_event_stream_cannot_be_opened_compose_up_is_stopped() -> None:
     def refuse(**_: Any) -> None:
         raise ConnectionError("the engine does not answer")
 
-    w.client.api.events = refuse  # type: ignore[attr-defined]
+    w.streams.api.events = refuse  # type: ignore[attr-defined]
     up = subprocess.Popen(["sleep", "30"], stdout=subprocess.PIPE, text=True)
     begun = time.monotonic()
     with pytest.raises(ConnectionError):

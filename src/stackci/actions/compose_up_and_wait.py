@@ -176,16 +176,17 @@ def _watch(wf: Workflow, settings: Settings, model: StackModel, up: subprocess.P
         # Only now, see the module's imports; the report's too, so that it is not
         # imported between the last service ready and the exit.
         import stackci.readiness.report  # noqa: F401, PLC0415
-        from stackci.core.events import stream_client  # noqa: PLC0415
+        from stackci.core.events import lookup_client, stream_client  # noqa: PLC0415
         from stackci.readiness.watcher import StackWatcher  # noqa: PLC0415
 
         # What exists now (modules, settings, the compose model) lives until the exit:
         # no garbage collection needs to walk it again, neither during the wait nor the
         # interpreter's last one at exit (measured: 40-90 ms less from ready to exit).
         gc.freeze()
-        client = stream_client()
+        streams = stream_client()
+        client = lookup_client(streams)
         watcher = StackWatcher(
-            client=client, project=model.name, plans=_plans(settings, model),
+            client=client, streams=streams, project=model.name, plans=_plans(settings, model),
             timeout=settings.timeout, fail_fast=settings.fail_fast, say=wf.log,
             debug=wf.debug)
     except BaseException:

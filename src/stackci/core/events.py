@@ -24,9 +24,20 @@ from stackci.core.docker import NUMBER_LABEL, PROJECT_LABEL, SERVICE_LABEL
 STREAM_POOL_SIZE = 64
 
 
+# Short calls (list, inspect, a log tail) give up on an engine that stopped answering.
+LOOKUP_TIMEOUT = 30.0
+
+
 def stream_client() -> docker.DockerClient:
     """A client for long-lived streams and concurrent probes."""
     return docker.from_env(timeout=None, max_pool_size=STREAM_POOL_SIZE)
+
+
+def lookup_client(like: docker.DockerClient) -> docker.DockerClient:
+    """A client for short calls to the engine `like` talks to, with a timeout; it
+    reuses `like`'s API version, so making it asks the engine nothing."""
+    return docker.from_env(timeout=LOOKUP_TIMEOUT, max_pool_size=STREAM_POOL_SIZE,
+                           version=like.api.api_version)
 
 
 @dataclass(frozen=True)

@@ -169,12 +169,15 @@ class ExecProbe:
 
 
 class LogProbe:
-    """Follows the container's log from its first line until the pattern shows up."""
+    """Follows the container's log, from its first line or from `since`, until the
+    pattern shows up."""
 
-    def __init__(self, check: Check, client: docker.DockerClient, container_id: str) -> None:
+    def __init__(self, check: Check, client: docker.DockerClient, container_id: str,
+                 since: float | None = None) -> None:
         self.check = check
         self._api = client.api
         self._container_id = container_id
+        self._since = since  # from when on (seconds since the epoch); None: all of it
         self._stream: Any = None
         self._closed = threading.Event()
 
@@ -182,7 +185,7 @@ class LogProbe:
         pattern = self.check.pattern or re.compile(re.escape(self.check.target))
         try:
             self._stream = self._api.logs(self._container_id, stream=True, follow=True,
-                                          stdout=True, stderr=True)
+                                          stdout=True, stderr=True, since=self._since)
             for line in _lines(self._stream):
                 if pattern.search(line):
                     return Attempt(True, f"logged {line.strip()[:200]!r}")
@@ -235,7 +238,7 @@ class ProbeRunner:
 
 
 def make_probe(check: Check, client: docker.DockerClient, container_id: str | None,
-               resolve: Resolver) -> Probe:
+               resolve: Resolver, log_since: float | None = None) -> Probe:
     if check.kind == "http":
         return HttpProbe(check, resolve)
     if check.kind == "tcp":
@@ -244,7 +247,7 @@ def make_probe(check: Check, client: docker.DockerClient, container_id: str | No
     if check.kind == "exec":
         return ExecProbe(check, client, container_id)
     if check.kind == "log":
-        return LogProbe(check, client, container_id)
+        return LogProbe(check, client, container_id, log_since)
     raise ValueError(f"{check.kind} is not an active check")
 
 

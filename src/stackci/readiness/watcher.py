@@ -37,6 +37,11 @@ UP_STOP_GRACE = 5.0
 
 # How long a container ready only by running must stay up (see _settle_deadlines).
 RUNNING_SETTLE = 1.0
+# The engine may announce an OOM kill just after the container's `die` (both come from
+# containerd, on separate paths): an exit with 137 waits this long for it before the
+# verdict, so it reads "out of memory", not "code 137".
+OOM_GRACE = 0.3
+OOM_EXIT_CODE = 137
 
 @dataclass
 class ContainerWatch:
@@ -46,6 +51,8 @@ class ContainerWatch:
     has_health: bool | None  # None: not known yet (inspect tells)
     starts: int = 0
     started_at: float | None = None
+    died_at: float | None = None  # when its last run ended
+    verdict_due: float | None = None  # an exit whose verdict waits for an OOM event
     running: bool = False
     health: str | None = None
     exit_code: int | None = None
@@ -124,6 +131,7 @@ class _ProbeReport:
     index: int
     attempt: Attempt
     at: float
+    runner: ProbeRunner  # a report from a runner since replaced (a restart) is stale
 
 
 @dataclass(frozen=True)
@@ -149,6 +157,7 @@ class StackWatcher:
         self,
         *,
         client: docker.DockerClient,
+        streams: docker.DockerClient,
         project: str,
         plans: Iterable[tuple[ServicePlan, tuple[Check, ...], float | None, float | None]],
         timeout: float,
@@ -156,9 +165,12 @@ class StackWatcher:
         say: Callable[[str], None],
         debug: Callable[[str], None],
     ) -> None:
-        """`plans`: per service its plan, checks, own timeout (None: only the overall
+        """`client` makes short calls (list, inspect) and must have a timeout; `streams`
+        follows the event stream and logs and runs the exec checks, so it has none.
+        `plans`: per service its plan, checks, own timeout (None: only the overall
         `timeout`) and probe interval."""
         self.client = client
+        self.streams = streams
         self.project = project
         self.timeout = timeout
         self.fail_fast = fail_fast
@@ -189,7 +201,7 @@ class StackWatcher:
         waiter = threading.Thread(target=self._wait_for_up, daemon=True, name="up")
         events: ProjectEvents | None = None
         try:
-            events = ProjectEvents(self.client, self.project, self._on_event, since=started)
+            events = ProjectEvents(self.streams, self.project, self._on_event, since=started)
             waiter.start()
             threading.Thread(target=self._reconcile_loop, daemon=True, name="inspect").start()
             while not self._finished():
@@ -197,6 +209,7 @@ class StackWatcher:
                 self._check_deadlines(time.time())
             self._drain()
             now = time.time()
+            self._give_verdicts(due_by=None)  # the report must not leave an exit unjudged
             self._check_deadlines(now)  # the overall deadline may have ended the loop
             for service in self.services.values():
                 if not service.settled:
@@ -216,6 +229,7 @@ class StackWatcher:
     def _next_message(self) -> _Message | None:
         wake = min([s.deadline for s in self.services.values() if not s.settled]
                    + [d for d in self._settle_deadlines() if d > time.time()]
+                   + [c.verdict_due for _, c in self._awaiting_verdict() if c.verdict_due]
                    + [self.started + self.timeout])
         try:
             return self._queue.get(timeout=max(0.0, wake - time.time()))
@@ -240,7 +254,7 @@ class StackWatcher:
         failed = any(s.failure for s in watched)
         if failed and self.fail_fast:
             return True
-        if not all(s.settled for s in watched):
+        if not all(s.settled for s in watched) or self._awaiting_verdict():
             return False
         if any(now < deadline for deadline in self._settle_deadlines()):
             return False
@@ -365,6 +379,8 @@ class StackWatcher:
             self._on_die(service, container, event.exit_code, event.time)
         elif event.action == "oom":
             container.oom = True
+            if container.verdict_due is not None:
+                self._give_verdict(service, container)
         elif event.action == "health_status" and event.health:
             self._on_health(service, container, event.health, event.time)
         elif event.action == "destroy":
@@ -379,6 +395,10 @@ class StackWatcher:
     def _on_start(self, service: ServiceWatch, container: ContainerWatch, at: float) -> None:
         if container.starts and container.running:
             return  # the same start told twice (by an event and by inspect)
+        if container.verdict_due is not None:
+            self._give_verdict(service, container)
+        if service.failure:
+            return
         if container.starts:
             how = f" after it exited with code {container.exit_code}" \
                 if container.exit_code is not None else ""
@@ -386,6 +406,7 @@ class StackWatcher:
                           recoverable=True)
             if service.failure:
                 return
+            self._forget_passes(service, container)
         if service.first_start is None:
             # A container left running from before counts from now.
             service.first_start = max(at, self.started)
@@ -415,6 +436,30 @@ class StackWatcher:
             return  # already known
         container.running = False
         container.exit_code = code if code is not None else -1
+        container.died_at = at
+        if container.exit_code == OOM_EXIT_CODE and not container.oom:
+            container.verdict_due = time.time() + OOM_GRACE
+            return
+        self._give_verdict(service, container)
+
+    def _forget_passes(self, service: ServiceWatch, container: ContainerWatch) -> None:
+        """A restarted container starts from nothing: what its last run passed (its
+        health, a log line, a command, the service's endpoints) must pass again."""
+        container.passed.clear()
+        if container.has_health:
+            container.health = "starting"  # the engine resets it without an event
+        for probe in service.probes:
+            probe.stop()
+        service.probes = []
+        service.passed.clear()
+        service.progress.clear()
+        self._resolved.pop(service.name, None)  # its address may have changed
+
+    def _give_verdict(self, service: ServiceWatch, container: ContainerWatch) -> None:
+        """Judge how the container's last run ended: a failure, or maybe readiness (a
+        one-shot that completed)."""
+        container.verdict_due = None
+        at = container.died_at or time.time()
         lived = _seconds(at - (container.started_at or self.started))
         reason = None
         if container.oom:
@@ -428,7 +473,8 @@ class StackWatcher:
             reason = (f"exited with code 0 after {lived} before "
                       f"/{self._pending_log(service, container)}/ appeared in its log")
         if reason:
-            recoverable = service.plan.restarts_after(container.exit_code)
+            recoverable = service.plan.restarts_after(
+                container.exit_code if container.exit_code is not None else -1)
             self._problem(service, reason, recoverable)
         else:
             self._evaluate(service, at)
@@ -482,8 +528,12 @@ class StackWatcher:
     def _start_probes(self, service: ServiceWatch, container: ContainerWatch) -> None:
         for probe in container.probes:
             probe.stop()
+        # After a restart, only what the new run logs counts: the log still holds the
+        # old run's lines, all from before it ended.
+        since = container.died_at + 1e-6 if container.starts > 1 and container.died_at \
+            else None
         container.probes = [
-            self._probe(service, check, index, container.id)
+            self._probe(service, check, index, container.id, since)
             for index, check in enumerate(service.checks)
             if check.kind in ("exec", "log") and index not in container.passed
         ]
@@ -495,19 +545,23 @@ class StackWatcher:
             ]
 
     def _probe(self, service: ServiceWatch, check: Check, index: int,
-               container_id: str) -> ProbeRunner:
-        probe = make_probe(check, self.client, container_id or None,
-                           lambda host: self._resolve(service.name, host))
+               container_id: str, log_since: float | None = None) -> ProbeRunner:
+        probe = make_probe(check, self.streams, container_id or None,
+                           lambda host: self._resolve(service.name, host), log_since)
 
         def report(attempt: Attempt) -> None:
             self._queue.put(_ProbeReport(service.name, container_id, index, attempt,
-                                         time.time()))
+                                         time.time(), runner))
 
-        return ProbeRunner(probe, service.interval, report).start()
+        runner = ProbeRunner(probe, service.interval, report)
+        return runner.start()
 
     def _on_probe(self, report: _ProbeReport) -> None:
         service = self.services[report.service]
         if service.settled:
+            return
+        container = service.containers.get(report.container_id)
+        if report.runner not in (container.probes if container else service.probes):
             return
         key = (report.container_id, report.index)
         attempt = report.attempt
@@ -517,7 +571,6 @@ class StackWatcher:
         else:
             service.progress[key] = Progress(attempt.detail, report.at,
                                              (progress.attempts + 1) if progress else 1)
-        container = service.containers.get(report.container_id)
         if attempt.ok:
             (container.passed if container else service.passed).add(report.index)
             self._evaluate(service, report.at)
@@ -525,7 +578,8 @@ class StackWatcher:
             # The log ends when the container stops. Its `die` event (maybe not here yet)
             # then says how it ended; once it has, there is nothing more to wait for.
             container.log_ended = True
-            if not container.running and container.exit_code is not None:
+            if not container.running and container.exit_code is not None \
+                    and container.verdict_due is None:
                 check = service.checks[report.index]
                 self._problem(service, f"exited with code {container.exit_code} before "
                                        f"/{check.target}/ appeared in its log",
@@ -638,7 +692,21 @@ class StackWatcher:
         self._stop_probes(service)
         self._say(f"{service.name}: {reason}")
 
+    def _awaiting_verdict(self) -> list[tuple[ServiceWatch, ContainerWatch]]:
+        return [(service, container) for service in self.services.values()
+                if not service.failure
+                for container in service.containers.values()
+                if container.verdict_due is not None]
+
+    def _give_verdicts(self, due_by: float | None) -> None:
+        """Judge the exits waiting for an OOM event: those due by `due_by`, or all."""
+        for service, container in self._awaiting_verdict():
+            assert container.verdict_due is not None
+            if (due_by is None or container.verdict_due <= due_by) and not service.failure:
+                self._give_verdict(service, container)
+
     def _check_deadlines(self, now: float) -> None:
+        self._give_verdicts(due_by=now)
         for service in self.services.values():
             if not service.settled and now >= service.deadline:
                 self._fail(service, self.pending_reason(service, now), recoverable=False)
