@@ -22,7 +22,12 @@ if [[ -f /.dockerenv && ${GITHUB_WORKSPACE:-} == /__w/* ]]; then
   die "this job runs in a 'container:'; StackCI actions start their own container and need the runner's paths. Run them in a job without 'container:' (the stack itself can still run anything)."
 fi
 command -v docker >/dev/null || die "the docker CLI is not installed on this runner"
-docker info >/dev/null 2>&1 || die "the Docker engine does not answer (is it running, and may this user use /var/run/docker.sock?)"
+# Asked only once looking up the image failed: when the image is there, the engine
+# answered, and a `docker info` on every step would cost ~50 ms for nothing.
+need_engine() {
+  docker info >/dev/null 2>&1 ||
+    die "the Docker engine does not answer (is it running, and may this user use ${DOCKER_HOST:-/var/run/docker.sock}?)"
+}
 
 # The image is built from this checkout's own sources, tagged by their content hash, so
 # several steps in one job build it once.
@@ -33,6 +38,7 @@ build_image() {
          xargs -0 sha256sum | sha256sum | cut -c1-16)
   tag="stackci-local:$hash"
   if ! docker image inspect "$tag" >/dev/null 2>&1; then
+    need_engine
     say "building $tag from $root"
     base=()
     # An offline machine seeds a local stand-in for the pinned base image.
@@ -50,7 +56,7 @@ build_image() {
 
 if [[ $image == build ]]; then
   build_image
-elif ! docker image inspect "$image" >/dev/null 2>&1 && ! docker pull --quiet "$image" >/dev/null 2>&1; then
+elif ! docker image inspect "$image" >/dev/null 2>&1 && ! { need_engine; docker pull --quiet "$image" >/dev/null 2>&1; }; then
   notes+=("could not pull $image; built the image from the action's own checkout instead")
   say "${notes[-1]}"
   build_image

@@ -82,6 +82,17 @@ def test_a_job_container_gets_a_clear_error(wf_env, docker_client) -> None:
     assert proc.stderr.startswith("stackci: error: this job runs in a 'container:'")
 
 
+@pytest.mark.parametrize("image", ["build", "ghcr.io/stackci/stackci:0.0.0-missing"])
+def test_an_engine_that_does_not_answer_gets_one_clear_line(wf_env, tmp_path: Path,
+                                                            image: str) -> None:
+    env = {**wf_env, "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock", "STACKCI_IMAGE": image}
+    proc = subprocess.run(["bash", str(LAUNCHER), "doctor"], capture_output=True, text=True,
+                          check=False, timeout=60, cwd=REPO, env=env)
+    assert proc.returncode == 2
+    assert proc.stderr == (f"stackci: error: the Docker engine does not answer (is it "
+                           f"running, and may this user use unix://{tmp_path}/no-engine.sock?)\n")
+
+
 def _built_image(env: dict[str, str]) -> str:
     """The image tag the launcher builds for this checkout."""
     out = subprocess.run(["bash", str(LAUNCHER), "--image"], capture_output=True, text=True,

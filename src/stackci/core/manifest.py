@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
+from stackci.core.yamltext import load_yaml
 
 # Inputs every action.yml declares that the shell launcher consumes before Python runs.
 LAUNCHER_INPUTS = frozenset({"image"})
@@ -52,7 +52,7 @@ def action_names() -> list[str]:
 @cache
 def load_manifest(action: str) -> ActionManifest:
     path = manifest_dir() / action / "action.yml"
-    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data: dict[str, Any] = load_yaml(path.read_text(encoding="utf-8"))
     inputs = {
         name: InputDecl(
             name=name,

@@ -9,15 +9,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-import yaml
-
 from stackci.core.docker import ComposeError, ComposeProject
+from stackci.core.yamltext import load_yaml
 from stackci.readiness.spec import ServiceWait, parse_service_wait
 
 EXTENSION = "x-stackci-wait"
-# libyaml's safe loader when PyYAML has it (its wheels do): ten times faster than the
-# pure-Python one, and this parse lies between the start of the step and `up`.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NO_SUCH_SERVICE = re.compile(r"no such service: (\S+)")
 
 
@@ -68,7 +64,7 @@ def load_stack(project: ComposeProject, services: Iterable[str] = ()) -> StackMo
         if wanted and missing:
             raise UnknownServices(sorted(set(missing)), all_services(project)) from exc
         raise
-    data: dict[str, Any] = yaml.load(out, Loader=_YAML_LOADER) or {}  # noqa: S506 - safe
+    data: dict[str, Any] = load_yaml(out) or {}
     plans = {}
     for name, spec in (data.get("services") or {}).items():
         plan = service_plan(str(name), spec or {})
