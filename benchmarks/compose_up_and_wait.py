@@ -5,7 +5,9 @@
    fresh containers each round. StackCI runs as the in-venv CLI (`python -m stackci`)
    and, with `--launcher`, as users get it: `launcher/launch.sh` running the StackCI
    image (built once from this checkout, then used by its tag as a release would be).
-   Target: ratio <= 1.0.
+   Each StackCI contender also runs as "engine-only" (`run-healthchecks: false`: it
+   waits for the engine's health status alone, as compose does), which shows what
+   running the healthchecks between the engine's runs buys. Target: ratio <= 1.0.
 2. Detection latency: from the engine's `health_status: healthy` event (its own
    timestamp, read here from an independent event subscription) to StackCI marking the
    service ready (the timestamp in its debug line), p50/p95 over >= 20 services.
@@ -39,6 +41,7 @@ from pathlib import Path
 import docker
 
 from stackci.core.docker import compose_binary
+from stackci.core.inputs import parse_duration
 
 REPO = Path(__file__).resolve().parents[1]
 LAUNCHER = REPO / "launcher" / "launch.sh"
@@ -189,6 +192,7 @@ class Contender:
     name: str
     image: str = ""  # StackCI through the launcher and this image
     src: str = ""  # the in-venv StackCI CLI, with its sources from here
+    extra: tuple[str, ...] = ()  # more inputs for StackCI
 
 
 COMPOSE = Contender("compose")
@@ -206,17 +210,24 @@ def run_once(who: Contender, name: str, folder: Path) -> None:
     if who == COMPOSE:
         compose_wait(name, folder)
         return
-    _, proc = stackci(name, folder, image=who.image, src=who.src)
+    _, proc = stackci(name, folder, *who.extra, image=who.image, src=who.src)
     if proc.returncode != 0:
         raise SystemExit(f"{who.name} failed:\n{proc.stderr}")
 
 
-def timed_run(client: docker.DockerClient, who: Contender, name: str, folder: Path) -> Run:
+def timed_run(client: docker.DockerClient, who: Contender, name: str, folder: Path,
+              services: int, interval: float) -> Run:
     events = EngineEvents(client, name)
     started = time.time()
     run_once(who, name, folder)
     ended = time.time()
+    # StackCI may finish before the engine's own healthy events (it runs the healthchecks
+    # itself too): wait for them, to split the run the same way for every contender (the
+    # exit then comes before the last healthy event: a negative "to exit").
+    give_up = time.time() + interval + 2
     time.sleep(0.1)
+    while len(events.times("health_status: healthy")) < services and time.time() < give_up:
+        time.sleep(0.05)
     events.close()
     created = min(events.times("create").values())
     healthy = max(events.times("health_status: healthy").values())
@@ -243,7 +254,8 @@ def bench_ratio(client: docker.DockerClient, rounds: int, services: int, interva
             shift = number % len(who_all)
             for who in who_all[shift:] + who_all[:shift]:
                 down(name, folder)
-                runs[who].append(timed_run(client, who, name, folder))
+                runs[who].append(timed_run(client, who, name, folder, services,
+                                           parse_duration(interval)))
             print(f"  round {number + 1}: " + ", ".join(
                 f"{who.name} {runs[who][-1].total:.2f} s" for who in who_all), flush=True)
     med = {who: {part: statistics.median(getattr(r, part) for r in rs)
@@ -306,9 +318,12 @@ def bench_crash(client: docker.DockerClient, rounds: int) -> None:
 
 
 def contenders(args: argparse.Namespace) -> list[Contender]:
-    found = [Contender("stackci"), COMPOSE]
+    engine_only = ("--run-healthchecks", "false")
+    found = [Contender("stackci"), COMPOSE, Contender("stackci engine-only", extra=engine_only)]
     if args.launcher:
-        found.append(Contender("launcher", image=launcher_image()))
+        image = launcher_image()
+        found += [Contender("launcher", image=image),
+                  Contender("launcher engine-only", image=image, extra=engine_only)]
     found += [Contender(f"launcher {tag}", image=tag) for tag in args.launcher_image]
     if args.baseline_src:
         found.append(Contender("baseline", src=args.baseline_src))

@@ -416,6 +416,50 @@ def test_a_service_slower_than_its_own_timeout_fails_alone(stack: Stack,
     assert "| fast | healthy | ✅ ready |" in result.summary
 
 
+# The engine runs this healthcheck first 60 s after the container starts: a wait that
+# ends sooner can only have learned the answer by running it.
+SLOW_HEALTHCHECK = """
+    healthcheck:
+      test: ["CMD-SHELL", "test -f /tmp/ready || { echo 'not ready yet'; exit 1; }"]
+      interval: 60s
+      timeout: 30s
+      retries: 3
+"""
+
+
+def test_a_healthcheck_with_a_long_interval_counts_once_its_command_passes(
+        stack: Stack, wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(
+        db=service("sleep 1; touch /tmp/ready; exec sleep 300", SLOW_HEALTHCHECK),
+    ), timeout="30s")
+    assert result.code == 0, result
+    assert "db: healthcheck passed after " in result.stdout
+    db = services_output(result)["db"]
+    assert db["ready"] is True
+    assert db["health"] == "starting"  # the engine has not run it yet
+    assert db["seconds-to-ready"] < 30
+    assert "| db | healthy | ✅ ready |" in result.summary
+
+
+def test_with_run_healthchecks_false_only_the_engine_counts(
+        stack: Stack, wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(
+        db=service("touch /tmp/ready; exec sleep 300", SLOW_HEALTHCHECK),
+    ), timeout="3s", run_healthchecks="false")
+    assert result.code == 1, result
+    assert error_messages(result) == {"db": "db: not healthy after 3.0 s (health: starting)"}
+
+
+def test_a_failing_healthcheck_says_what_it_printed_while_the_engine_is_silent(
+        stack: Stack, wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(db=service("exec sleep 300", SLOW_HEALTHCHECK)),
+                timeout="3s")
+    assert result.code == 1, result
+    assert error_messages(result) == {
+        "db": "db: not healthy after 3.0 s (health: starting; its healthcheck, run by "
+              "StackCI, exited 1: not ready yet)"}
+
+
 def test_when_compose_up_fails_its_words_are_shown(stack: Stack,
                                                   wf_env: dict[str, str]) -> None:
     result = up(stack, wf_env, compose(
@@ -641,6 +685,7 @@ BAD_INPUTS = [
     ("bad pull", {"pull": "sometimes"}, GOOD, "pull"),
     ("bad build", {"build": "yes please"}, GOOD, "build"),
     ("bad fail-fast", {"fail-fast": "maybe"}, GOOD, "fail-fast"),
+    ("bad run-healthchecks", {"run-healthchecks": "often"}, GOOD, "run-healthchecks"),
     ("negative logs-on-failure", {"logs-on-failure": "-1"}, GOOD, "logs-on-failure"),
     ("bad project name", {"project-name": "My Stack"}, GOOD, "project-name"),
     ("missing env file", {"env-file": "nope.env"}, GOOD, "env-file"),

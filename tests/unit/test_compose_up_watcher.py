@@ -11,10 +11,17 @@ import pytest
 
 from stackci.core.containers import ContainerInfo
 from stackci.core.events import ContainerEvent
-from stackci.readiness.probes import Attempt, ProbeRunner
+from stackci.readiness.probes import (
+    DOCKER_DEFAULT_HEALTH_SECONDS,
+    EXEC_ATTEMPT_LIMIT,
+    Attempt,
+    ProbeRunner,
+    healthcheck_plan,
+)
 from stackci.readiness.spec import Check, ServiceWait, parse_service_wait
 from stackci.readiness.stack import ServicePlan
 from stackci.readiness.watcher import (
+    HEALTHCHECK,
     OOM_GRACE,
     ContainerWatch,
     ServiceWatch,
@@ -42,8 +49,8 @@ class FakeClient:
         self.api = FakeApi()
 
 
-def watcher(*services: tuple[str, ServiceWait, dict[str, Any]], fail_fast: bool = True
-            ) -> tuple[StackWatcher, list[str]]:
+def watcher(*services: tuple[str, ServiceWait, dict[str, Any]], fail_fast: bool = True,
+            run_healthchecks: bool = True) -> tuple[StackWatcher, list[str]]:
     said: list[str] = []
     plans = []
     for name, wait, extra in services:
@@ -52,7 +59,8 @@ def watcher(*services: tuple[str, ServiceWait, dict[str, Any]], fail_fast: bool 
                            restart_policy=extra.get("restart", "no"))
         plans.append((plan, wait.effective_checks, wait.timeout, wait.interval))
     w = StackWatcher(client=FakeClient(), streams=FakeClient(), project="p", plans=plans,
-                     timeout=60, fail_fast=fail_fast, say=said.append, debug=said.append)
+                     timeout=60, fail_fast=fail_fast, say=said.append, debug=said.append,
+                     run_healthchecks=run_healthchecks)
     w.started = time.time()
     for plan, checks, own_timeout, interval in plans:
         w.services[plan.name] = ServiceWatch(plan, checks, own_timeout, w.started + 60,
@@ -63,6 +71,8 @@ def watcher(*services: tuple[str, ServiceWait, dict[str, Any]], fail_fast: bool 
 def idle_runner() -> ProbeRunner:
     """A runner that is never started: reports are fed by hand."""
     class Idle:
+        spacing = None
+
         def attempt(self) -> Attempt:
             return Attempt(False, "idle")
 
@@ -302,3 +312,80 @@ def test_when_the_event_stream_cannot_be_opened_compose_up_is_stopped() -> None:
     assert up.poll() is not None
     assert time.monotonic() - begun < 5
     assert "stopping docker compose up, which was still running" in said
+
+
+# -- the healthcheck, run by StackCI between the engine's runs of it ------------------
+
+def test_a_healthcheck_that_passed_when_stackci_ran_it_marks_ready_before_the_engine() -> None:
+    w, said = watcher(("db", ServiceWait(), {"health": True}))
+    t = w.started
+    feed(w, event("start", "db", t + 0.1))
+    db = w.services["db"]
+    runner = db.containers["db-1"].health_probe
+    assert runner is not None
+    w._handle(_ProbeReport("db", "db-1", HEALTHCHECK, Attempt(False, "exited 1: no"), t + 0.5,
+                           runner))
+    assert db.ready_at is None
+    assert w.pending_reason(db, t + 1) == ("not healthy after 1.0 s (health: starting; its "
+                                           "healthcheck, run by StackCI, exited 1: no)")
+    w._handle(_ProbeReport("db", "db-1", HEALTHCHECK, Attempt(True, "exited 0"), t + 0.9,
+                           runner))
+    assert db.ready_at is not None
+    assert any(line.startswith("db: healthcheck passed after ") for line in said), said
+
+
+def test_the_engine_saying_unhealthy_outweighs_an_earlier_pass() -> None:
+    w, _ = watcher(("db", ServiceWait(), {"health": True}), ("slow", ServiceWait(),
+                                                            {"health": True}),
+                   fail_fast=False)
+    t = w.started
+    feed(w, event("start", "db", t), event("health_status", "db", t + 1, health="unhealthy"))
+    db = w.services["db"].containers["db-1"]
+    assert db.health_probe is None  # the engine has spoken: StackCI stops running it
+    db.passed.add(HEALTHCHECK)  # a report that was on its way
+    w._evaluate(w.services["db"], t + 1.1)
+    assert w.services["db"].ready_at is None
+
+
+def test_a_restart_forgets_a_healthcheck_pass() -> None:
+    w, _ = watcher(("db", ServiceWait(), {"health": True, "restart": "always"}),
+                   fail_fast=False)
+    t = w.started
+    feed(w, event("start", "db", t))
+    db = w.services["db"]
+    first = db.containers["db-1"].health_probe
+    assert first is not None
+    w._handle(_ProbeReport("db", "db-1", HEALTHCHECK, Attempt(True, "exited 0"), t + 1, first))
+    assert db.ready_at is not None
+    feed(w, event("die", "db", t + 2, exit_code=1), event("start", "db", t + 2.5))
+    assert db.ready_at is None
+    assert db.containers["db-1"].health_probe not in (None, first)
+    w._handle(_ProbeReport("db", "db-1", HEALTHCHECK, Attempt(True, "exited 0"), t + 2.6, first))
+    assert db.ready_at is None  # the last run's pass is stale
+
+
+def test_with_run_healthchecks_off_only_the_engine_counts() -> None:
+    w, _ = watcher(("db", ServiceWait(), {"health": True}), run_healthchecks=False)
+    feed(w, event("start", "db", w.started))
+    assert w.services["db"].containers["db-1"].health_probe is None
+    assert w.services["db"].containers["db-1"].probes == []
+
+
+@pytest.mark.parametrize(("config", "plan"), [
+    ({"Healthcheck": {"Test": ["CMD", "pg_isready", "-U", "app"], "Interval": 10 * 10**9,
+                      "Timeout": 5 * 10**9}},
+     (["pg_isready", "-U", "app"], 5.0, 10.0)),
+    ({"Healthcheck": {"Test": ["CMD-SHELL", "curl -f localhost || exit 1"]}},
+     (["/bin/sh", "-c", "curl -f localhost || exit 1"], EXEC_ATTEMPT_LIMIT,
+      DOCKER_DEFAULT_HEALTH_SECONDS)),
+    ({"Healthcheck": {"Test": ["CMD-SHELL", "redis-cli ping"], "Interval": 10**9},
+      "Shell": ["/bin/bash", "-o", "pipefail", "-c"]},
+     (["/bin/bash", "-o", "pipefail", "-c", "redis-cli ping"], EXEC_ATTEMPT_LIMIT, 1.0)),
+    ({"Healthcheck": {"Test": ["NONE"]}}, None),
+    ({"Healthcheck": {"Test": ["CMD"]}}, None),
+    ({"Healthcheck": {}}, None),
+    ({}, None),
+])
+def test_the_healthcheck_runs_as_the_engine_runs_it(config: dict[str, Any],
+                                                   plan: Any) -> None:
+    assert healthcheck_plan(config) == plan

@@ -58,6 +58,7 @@ class Settings:
     timeout: float
     wait: dict[str, ServiceWait]
     fail_fast: bool
+    run_healthchecks: bool
     logs_on_failure: int
 
     @classmethod
@@ -79,6 +80,7 @@ class Settings:
             timeout=inputs.duration("timeout", default=DEFAULT_TIMEOUT),
             wait=_wait(inputs),
             fail_fast=inputs.boolean("fail-fast", default=True),
+            run_healthchecks=inputs.boolean("run-healthchecks", default=True),
             logs_on_failure=inputs.integer("logs-on-failure", DEFAULT_LOG_LINES, minimum=0),
         )
 
@@ -188,7 +190,7 @@ def _watch(wf: Workflow, settings: Settings, model: StackModel, up: subprocess.P
         watcher = StackWatcher(
             client=client, streams=streams, project=model.name, plans=_plans(settings, model),
             timeout=settings.timeout, fail_fast=settings.fail_fast, say=wf.log,
-            debug=wf.debug)
+            debug=wf.debug, run_healthchecks=settings.run_healthchecks)
     except BaseException:
         _stop(up)  # the watcher, which would stop it, never got it
         raise

@@ -36,6 +36,15 @@ Resolver = Callable[[str], "str | None"]
 
 # Longest an `exec` check's single attempt may run before the next one starts.
 EXEC_ATTEMPT_LIMIT = 10.0
+# A container's own healthcheck, run by StackCI between the engine's runs of it, at most
+# every half of its interval (so the engine's wait is at least halved), never more often
+# than every HEALTHCHECK_MIN_SPACING s and at least every HEALTHCHECK_MAX_SPACING s.
+# When the engine already runs it every 0.5 s or more often, StackCI leaves it to the
+# engine.
+HEALTHCHECK_MIN_SPACING = 0.25
+HEALTHCHECK_MAX_SPACING = 2.0
+HEALTHCHECK_FIRST_DELAY = HEALTHCHECK_MIN_SPACING
+DOCKER_DEFAULT_HEALTH_SECONDS = 30.0  # the engine's default interval and timeout
 # A `log` check searches at most this much of one line (its end).
 MAX_LINE = 1 << 20
 
@@ -48,12 +57,18 @@ class Attempt:
 
 
 class Probe(Protocol):
+    # The longest pause between attempts, if the probe itself knows it (else the
+    # service's interval).
+    spacing: float | None
+
     def attempt(self) -> Attempt: ...
 
     def close(self) -> None: ...
 
 
 class HttpProbe:
+    spacing: float | None = None
+
     def __init__(self, check: Check, resolve: Resolver) -> None:
         self.check = check
         self._resolve = resolve
@@ -94,6 +109,8 @@ class HttpProbe:
 
 
 class TcpProbe:
+    spacing: float | None = None
+
     def __init__(self, check: Check, resolve: Resolver) -> None:
         self.check = check
         self._resolve = resolve
@@ -128,20 +145,27 @@ class TcpProbe:
 class ExecProbe:
     """Runs the command in the container; ready when it exits 0."""
 
+    spacing: float | None = None
+
     def __init__(self, check: Check, client: docker.DockerClient, container_id: str) -> None:
         self.check = check
         self._api = client.api
         self._container_id = container_id
+        self._argv = list(check.argv)
+        self._limit = EXEC_ATTEMPT_LIMIT
 
     def attempt(self) -> Attempt:
+        return self._run(self._argv, self._limit)
+
+    def _run(self, argv: list[str], limit: float) -> Attempt:
         # A command can hang (a client with no timeout of its own, a broker that is not
-        # up yet): each attempt gets EXEC_ATTEMPT_LIMIT seconds, then the next one starts.
+        # up yet): each attempt gets `limit` seconds, then the next one starts.
         # The abandoned call ends with its command; its thread is a daemon meanwhile.
         done: queue.Queue[tuple[bytes | str, object] | BaseException] = queue.Queue(1)
 
         def run() -> None:
             try:
-                exec_id = self._api.exec_create(self._container_id, list(self.check.argv),
+                exec_id = self._api.exec_create(self._container_id, argv,
                                                 stdout=True, stderr=True)
                 output = self._api.exec_start(exec_id)
                 done.put((output, self._api.exec_inspect(exec_id).get("ExitCode")))
@@ -150,9 +174,9 @@ class ExecProbe:
 
         threading.Thread(target=run, daemon=True, name="exec-attempt").start()
         try:
-            outcome = done.get(timeout=EXEC_ATTEMPT_LIMIT)
+            outcome = done.get(timeout=limit)
         except queue.Empty:
-            return Attempt(False, f"did not finish in {EXEC_ATTEMPT_LIMIT:g} s")
+            return Attempt(False, f"did not finish in {limit:g} s")
         if isinstance(outcome, docker.errors.APIError):
             return Attempt(False, f"could not run: {outcome.explanation or outcome}")
         if isinstance(outcome, BaseException):
@@ -168,9 +192,61 @@ class ExecProbe:
         pass
 
 
+class HealthcheckProbe(ExecProbe):
+    """Runs the container's own healthcheck command in it, as the engine does, so that a
+    service is known healthy as soon as its healthcheck passes rather than at the
+    engine's next run of it (by default 30 s apart). The engine's verdict still counts
+    whenever it comes first. Final (and silent) when the container has no healthcheck
+    to run or the engine runs it often enough itself."""
+
+    def __init__(self, client: docker.DockerClient, container_id: str,
+                 interval: float | None) -> None:
+        super().__init__(Check("healthy"), client, container_id)
+        self._interval = interval  # the service's own `interval`, if the wait gave one
+        self._command: list[str] | None = None
+
+    def attempt(self) -> Attempt:
+        if self._command is None:
+            attrs = self._api.inspect_container(self._container_id)
+            plan = healthcheck_plan(attrs.get("Config") or {})
+            if plan is None:
+                return Attempt(False, "", final=True)
+            self._command, self._limit, engine_interval = plan
+            if engine_interval / 2 < HEALTHCHECK_MIN_SPACING:
+                return Attempt(False, "", final=True)
+            self.spacing = self._interval or min(max(engine_interval / 2,
+                                                     HEALTHCHECK_MIN_SPACING),
+                                                 HEALTHCHECK_MAX_SPACING)
+        return self._run(self._command, self._limit)
+
+
+def healthcheck_plan(config: dict[str, Any]) -> tuple[list[str], float, float] | None:
+    """From a container's `Config`: the healthcheck's command line as the engine runs
+    it, its timeout and its interval (seconds); None without a healthcheck."""
+    healthcheck = config.get("Healthcheck") or {}
+    test = list(healthcheck.get("Test") or [])
+    if not test or test[0] == "NONE":
+        return None
+    if test[0] == "CMD":
+        command = test[1:]
+    elif test[0] == "CMD-SHELL":
+        command = [*(config.get("Shell") or ["/bin/sh", "-c"]), *test[1:]]
+    else:
+        return None
+    if not command:
+        return None
+
+    def seconds(key: str) -> float:
+        return (healthcheck.get(key) or 0) / 1e9 or DOCKER_DEFAULT_HEALTH_SECONDS
+
+    return command, min(seconds("Timeout"), EXEC_ATTEMPT_LIMIT), seconds("Interval")
+
+
 class LogProbe:
     """Follows the container's log, from its first line or from `since`, until the
     pattern shows up."""
+
+    spacing: float | None = None
 
     def __init__(self, check: Check, client: docker.DockerClient, container_id: str,
                  since: float | None = None) -> None:
@@ -207,9 +283,10 @@ class ProbeRunner:
     attempt goes to `report`."""
 
     def __init__(self, probe: Probe, interval: float | None,
-                 report: Callable[[Attempt], None]) -> None:
+                 report: Callable[[Attempt], None], first_delay: float = FIRST_DELAY) -> None:
         self.probe = probe
         self._interval = interval or DEFAULT_INTERVAL
+        self._first_delay = first_delay
         self._report = report
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="probe")
@@ -219,7 +296,7 @@ class ProbeRunner:
         return self
 
     def _loop(self) -> None:
-        delay = min(FIRST_DELAY, self._interval)
+        delay = min(self._first_delay, self._interval)
         while not self._stop.is_set():
             try:
                 attempt = self.probe.attempt()
@@ -230,7 +307,7 @@ class ProbeRunner:
             self._report(attempt)
             if attempt.ok or attempt.final or self._stop.wait(delay):
                 return
-            delay = min(delay * 2, self._interval)
+            delay = min(delay * 2, self.probe.spacing or self._interval)
 
     def stop(self) -> None:
         self._stop.set()

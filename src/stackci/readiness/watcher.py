@@ -22,7 +22,13 @@ import requests
 from stackci.core.containers import ContainerInfo
 from stackci.core.docker import ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LABEL
 from stackci.core.events import ContainerEvent, ProjectEvents
-from stackci.readiness.probes import Attempt, ProbeRunner, make_probe
+from stackci.readiness.probes import (
+    HEALTHCHECK_FIRST_DELAY,
+    Attempt,
+    HealthcheckProbe,
+    ProbeRunner,
+    make_probe,
+)
 from stackci.readiness.spec import AUTO, Check
 from stackci.readiness.stack import ServicePlan
 
@@ -42,6 +48,9 @@ RUNNING_SETTLE = 1.0
 # verdict, so it reads "out of memory", not "code 137".
 OOM_GRACE = 0.3
 OOM_EXIT_CODE = 137
+# The index under which a container's own healthcheck, run by StackCI, counts as passed
+# (the wait's checks count from 0).
+HEALTHCHECK = -1
 
 @dataclass
 class ContainerWatch:
@@ -61,6 +70,7 @@ class ContainerWatch:
     last_event: float = 0.0
     passed: set[int] = field(default_factory=set)  # per-container checks passed
     probes: list[ProbeRunner] = field(default_factory=list)
+    health_probe: ProbeRunner | None = None  # its healthcheck, run by StackCI
 
 
 @dataclass
@@ -164,16 +174,19 @@ class StackWatcher:
         fail_fast: bool,
         say: Callable[[str], None],
         debug: Callable[[str], None],
+        run_healthchecks: bool = True,
     ) -> None:
         """`client` makes short calls (list, inspect) and must have a timeout; `streams`
         follows the event stream and logs and runs the exec checks, so it has none.
         `plans`: per service its plan, checks, own timeout (None: only the overall
-        `timeout`) and probe interval."""
+        `timeout`) and probe interval. `run_healthchecks`: run each container's own
+        healthcheck between the engine's runs of it (see HealthcheckProbe)."""
         self.client = client
         self.streams = streams
         self.project = project
         self.timeout = timeout
         self.fail_fast = fail_fast
+        self.run_healthchecks = run_healthchecks
         self._say = say
         self._debug = debug
         self._plans = list(plans)
@@ -483,6 +496,9 @@ class StackWatcher:
                    at: float) -> None:
         container.has_health = True
         previous, container.health = container.health, health
+        if health in ("healthy", "unhealthy") and container.health_probe is not None:
+            container.health_probe.stop()  # the engine has spoken
+            container.health_probe = None
         if health == "unhealthy" and previous != "unhealthy":
             output = self._last_health_output(container.id)
             lived = _seconds(at - (container.started_at or self.started))
@@ -537,6 +553,12 @@ class StackWatcher:
             for index, check in enumerate(service.checks)
             if check.kind in ("exec", "log") and index not in container.passed
         ]
+        container.health_probe = None
+        if self.run_healthchecks and container.has_health and container.health != "healthy" \
+                and any(c.kind in ("healthy", AUTO) for c in service.checks):
+            container.health_probe = self._probe(service, Check("healthy"), HEALTHCHECK,
+                                                 container.id)
+            container.probes.append(container.health_probe)
         if not service.probes:
             service.probes = [
                 self._probe(service, check, index, "")
@@ -546,14 +568,18 @@ class StackWatcher:
 
     def _probe(self, service: ServiceWatch, check: Check, index: int,
                container_id: str, log_since: float | None = None) -> ProbeRunner:
-        probe = make_probe(check, self.streams, container_id or None,
-                           lambda host: self._resolve(service.name, host), log_since)
-
         def report(attempt: Attempt) -> None:
             self._queue.put(_ProbeReport(service.name, container_id, index, attempt,
                                          time.time(), runner))
 
-        runner = ProbeRunner(probe, service.interval, report)
+        if index == HEALTHCHECK:
+            runner = ProbeRunner(HealthcheckProbe(self.streams, container_id, service.interval),
+                                 service.interval, report, first_delay=HEALTHCHECK_FIRST_DELAY)
+        else:
+            runner = ProbeRunner(
+                make_probe(check, self.streams, container_id or None,
+                           lambda host: self._resolve(service.name, host), log_since),
+                service.interval, report)
         return runner.start()
 
     def _on_probe(self, report: _ProbeReport) -> None:
@@ -565,6 +591,8 @@ class StackWatcher:
             return
         key = (report.container_id, report.index)
         attempt = report.attempt
+        if report.index == HEALTHCHECK and attempt.final:
+            return  # nothing for StackCI to run: the engine's verdict is awaited
         progress = service.progress.get(key)
         if progress and progress.detail == attempt.detail:
             progress.attempts += 1
@@ -662,11 +690,14 @@ class StackWatcher:
     def _ready_detail(self, service: ServiceWatch) -> str:
         parts = []
         for index, check in enumerate(service.checks):
-            if check.kind == AUTO:
+            if check.kind == AUTO and not service.ordered_containers()[0].has_health:
                 first = service.ordered_containers()[0]
-                parts.append("healthy" if first.has_health else
-                             "running" if first.running else "completed (exit 0)")
-            elif check.kind in ("healthy", "running"):
+                parts.append("running" if first.running else "completed (exit 0)")
+            elif check.kind in ("healthy", AUTO):
+                # Known from the healthcheck that StackCI ran, before the engine said so.
+                early = any(c.health != "healthy" for c in service.containers.values())
+                parts.append("healthcheck passed" if early else "healthy")
+            elif check.kind == "running":
                 parts.append(check.kind)
             elif check.kind == "completed":
                 parts.append("completed (exit 0)")
@@ -744,7 +775,9 @@ class StackWatcher:
         if kind == AUTO:
             kind = "healthy" if first.has_health else "running"
         if kind == "healthy":
-            return f"not healthy after {waited} (health: {first.health or 'none'})"
+            ran = service.progress.get((first.id, HEALTHCHECK))
+            said = f"; its healthcheck, run by StackCI, {ran.detail}" if ran else ""
+            return f"not healthy after {waited} (health: {first.health or 'none'}{said})"
         if kind == "running":
             state = _state(first)
             if state == "created" and self._up_done is None and service.plan.depends_on:
@@ -765,17 +798,25 @@ def _container_passes(container: ContainerWatch, check: Check, index: int) -> bo
     kind = check.kind
     if kind == AUTO:
         if container.has_health:
-            return container.health == "healthy"
+            return _healthy(container)
         if container.has_health is None:
             return False
         return container.running or container.exit_code == 0
     if kind == "healthy":
-        return container.health == "healthy"
+        return _healthy(container)
     if kind == "running":
         return container.running
     if kind == "completed":
         return not container.running and container.exit_code == 0
     return index in container.passed
+
+
+def _healthy(container: ContainerWatch) -> bool:
+    """The engine says so, or its healthcheck passed when StackCI ran it in this run of
+    the container (the engine would say so at its next run of it)."""
+    return container.health == "healthy" or (
+        HEALTHCHECK in container.passed and container.running
+        and container.health != "unhealthy")
 
 
 def _check_subject(check: Check) -> str:
