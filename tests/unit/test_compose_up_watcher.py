@@ -4,6 +4,7 @@ what counts as ready, as a failure, as a restart, and what a stale snapshot may 
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
 from typing import Any
 
@@ -13,9 +14,10 @@ from stackci.core.containers import ContainerInfo
 from stackci.core.events import ContainerEvent
 from stackci.readiness.probes import (
     DOCKER_DEFAULT_HEALTH_SECONDS,
-    EXEC_ATTEMPT_LIMIT,
     Attempt,
+    HealthcheckProbe,
     ProbeRunner,
+    RunBudget,
     healthcheck_plan,
 )
 from stackci.readiness.spec import Check, ServiceWait, parse_service_wait
@@ -334,17 +336,35 @@ def test_a_healthcheck_that_passed_when_stackci_ran_it_marks_ready_before_the_en
     assert any(line.startswith("db: healthcheck passed after ") for line in said), said
 
 
-def test_the_engine_saying_unhealthy_outweighs_an_earlier_pass() -> None:
-    w, _ = watcher(("db", ServiceWait(), {"health": True}), ("slow", ServiceWait(),
-                                                            {"health": True}),
-                   fail_fast=False)
+def test_once_the_engine_says_unhealthy_a_late_pass_does_not_count() -> None:
+    w, _ = watcher(("db", ServiceWait(), {"health": True}), fail_fast=False)
     t = w.started
-    feed(w, event("start", "db", t), event("health_status", "db", t + 1, health="unhealthy"))
+    feed(w, event("start", "db", t))
     db = w.services["db"].containers["db-1"]
+    runner = db.health_probe
+    assert runner is not None
+    feed(w, event("health_status", "db", t + 1, health="unhealthy"))
     assert db.health_probe is None  # the engine has spoken: StackCI stops running it
-    db.passed.add(HEALTHCHECK)  # a report that was on its way
-    w._evaluate(w.services["db"], t + 1.1)
+    assert runner not in db.probes
+    # A pass that was on its way when the engine spoke.
+    w._handle(_ProbeReport("db", "db-1", HEALTHCHECK, Attempt(True, "exited 0"), t + 1.1,
+                           runner))
     assert w.services["db"].ready_at is None
+
+
+def test_exec_events_do_not_hide_a_container_from_the_inspect_safety_net() -> None:
+    w, _ = watcher(("db", ServiceWait(), {"health": True}))
+    t = w.started
+    feed(w, event("start", "db", t))
+    feed(w, event("exec_start: test -f /tmp/ready", "db", t + 2))
+    info = ContainerInfo.from_attrs({
+        "Id": "db-1", "Name": "/p-db-1",
+        "Config": {"Labels": {"com.docker.compose.service": "db",
+                              "com.docker.compose.container-number": "1"}},
+        "State": {"Running": True, "StartedAt": "2026-01-01T00:00:00Z",
+                  "Health": {"Status": "healthy", "Log": []}}})
+    w._handle(_Snapshot(t + 1, [info]))
+    assert w.services["db"].ready_at is not None
 
 
 def test_a_restart_forgets_a_healthcheck_pass() -> None:
@@ -376,11 +396,12 @@ def test_with_run_healthchecks_off_only_the_engine_counts() -> None:
                       "Timeout": 5 * 10**9}},
      (["pg_isready", "-U", "app"], 5.0, 10.0)),
     ({"Healthcheck": {"Test": ["CMD-SHELL", "curl -f localhost || exit 1"]}},
-     (["/bin/sh", "-c", "curl -f localhost || exit 1"], EXEC_ATTEMPT_LIMIT,
+     (["/bin/sh", "-c", "curl -f localhost || exit 1"], DOCKER_DEFAULT_HEALTH_SECONDS,
       DOCKER_DEFAULT_HEALTH_SECONDS)),
     ({"Healthcheck": {"Test": ["CMD-SHELL", "redis-cli ping"], "Interval": 10**9},
       "Shell": ["/bin/bash", "-o", "pipefail", "-c"]},
-     (["/bin/bash", "-o", "pipefail", "-c", "redis-cli ping"], EXEC_ATTEMPT_LIMIT, 1.0)),
+     (["/bin/bash", "-o", "pipefail", "-c", "redis-cli ping"],
+      DOCKER_DEFAULT_HEALTH_SECONDS, 1.0)),
     ({"Healthcheck": {"Test": ["NONE"]}}, None),
     ({"Healthcheck": {"Test": ["CMD"]}}, None),
     ({"Healthcheck": {}}, None),
@@ -389,3 +410,72 @@ def test_with_run_healthchecks_off_only_the_engine_counts() -> None:
 def test_the_healthcheck_runs_as_the_engine_runs_it(config: dict[str, Any],
                                                    plan: Any) -> None:
     assert healthcheck_plan(config) == plan
+
+
+class HealthcheckApi:
+    """An engine API whose container has the given healthcheck; `exec_start` blocks
+    while `hang` is set."""
+
+    def __init__(self, healthcheck: dict[str, Any]) -> None:
+        self.healthcheck = healthcheck
+        self.created: list[list[str]] = []
+        self.hang = threading.Event()
+
+    def inspect_container(self, container_id: str) -> dict[str, Any]:
+        return {"Id": container_id, "Config": {"Healthcheck": self.healthcheck}}
+
+    def exec_create(self, container_id: str, argv: list[str], **_: Any) -> str:
+        self.created.append(argv)
+        return f"exec-{len(self.created)}"
+
+    def exec_start(self, exec_id: str) -> bytes:
+        while self.hang.is_set():
+            time.sleep(0.01)
+        return b"ok\n"
+
+    def exec_inspect(self, exec_id: str) -> dict[str, Any]:
+        return {"ExitCode": 0}
+
+
+def healthcheck_probe(healthcheck: dict[str, Any]) -> tuple[HealthcheckProbe, HealthcheckApi]:
+    client = FakeClient()
+    api = HealthcheckApi(healthcheck)
+    client.api = api  # type: ignore[assignment]
+    return HealthcheckProbe(client, "db-1", None, RunBudget(1000)), api  # type: ignore[arg-type]
+
+
+def test_a_healthcheck_the_engine_runs_often_is_left_to_it() -> None:
+    probe, api = healthcheck_probe({"Test": ["CMD", "true"], "Interval": 500_000_000})
+    assert probe.attempt().final
+    assert api.created == []
+
+
+def test_the_healthcheck_runs_its_own_command_at_half_its_interval() -> None:
+    probe, api = healthcheck_probe({"Test": ["CMD-SHELL", "pg_isready"], "Interval": 10**9})
+    assert probe.attempt() == Attempt(True, "exited 0")
+    assert api.created == [["/bin/sh", "-c", "pg_isready"]]
+    assert probe.spacing == 0.5
+    slow, _ = healthcheck_probe({"Test": ["CMD", "true"], "Interval": 60 * 10**9})
+    slow.attempt()
+    assert slow.spacing == 2.0
+
+
+def test_a_hung_healthcheck_run_is_not_started_again_while_it_runs() -> None:
+    probe, api = healthcheck_probe({"Test": ["CMD", "curl", "db"], "Interval": 10**9,
+                                    "Timeout": 50_000_000})
+    api.hang.set()
+    assert probe.attempt() == Attempt(False, "did not finish in 0.05 s")
+    assert probe.attempt() == Attempt(False, "did not finish in 0.05 s")
+    assert len(api.created) == 1
+    api.hang.clear()
+    time.sleep(0.1)
+    assert probe.attempt().ok
+    assert len(api.created) == 2
+
+
+def test_the_run_budget_spreads_runs_and_gives_way_to_a_stop() -> None:
+    budget = RunBudget(per_second=1)
+    stop = threading.Event()
+    assert budget.wait_turn(stop)  # the first turn is now
+    stop.set()
+    assert not budget.wait_turn(stop)  # the next is a second away, and a stop came first

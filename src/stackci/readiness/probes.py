@@ -9,6 +9,7 @@ import queue
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -36,14 +37,16 @@ Resolver = Callable[[str], "str | None"]
 
 # Longest an `exec` check's single attempt may run before the next one starts.
 EXEC_ATTEMPT_LIMIT = 10.0
-# A container's own healthcheck, run by StackCI between the engine's runs of it, at most
-# every half of its interval (so the engine's wait is at least halved), never more often
-# than every HEALTHCHECK_MIN_SPACING s and at least every HEALTHCHECK_MAX_SPACING s.
-# When the engine already runs it every 0.5 s or more often, StackCI leaves it to the
-# engine.
+# A container's own healthcheck, run by StackCI between the engine's runs of it: first
+# HEALTHCHECK_MIN_SPACING s after the container starts, then with pauses that double up
+# to half its interval (so the engine's wait is at least halved), kept within
+# HEALTHCHECK_MIN_SPACING-HEALTHCHECK_MAX_SPACING s. One whose interval is at most twice
+# HEALTHCHECK_MIN_SPACING (0.5 s) is left to the engine, which is as quick.
 HEALTHCHECK_MIN_SPACING = 0.25
 HEALTHCHECK_MAX_SPACING = 2.0
-HEALTHCHECK_FIRST_DELAY = HEALTHCHECK_MIN_SPACING
+# At most this many healthcheck runs start per second across the whole stack, so that
+# many services starting at once do not swamp the engine with execs.
+HEALTHCHECK_RUNS_PER_SECOND = 20.0
 DOCKER_DEFAULT_HEALTH_SECONDS = 30.0  # the engine's default interval and timeout
 # A `log` check searches at most this much of one line (its end).
 MAX_LINE = 1 << 20
@@ -153,6 +156,7 @@ class ExecProbe:
         self._container_id = container_id
         self._argv = list(check.argv)
         self._limit = EXEC_ATTEMPT_LIMIT
+        self._running: threading.Thread | None = None  # the last attempt's exec
 
     def attempt(self) -> Attempt:
         return self._run(self._argv, self._limit)
@@ -172,7 +176,8 @@ class ExecProbe:
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting side
                 done.put(exc)
 
-        threading.Thread(target=run, daemon=True, name="exec-attempt").start()
+        self._running = threading.Thread(target=run, daemon=True, name="exec-attempt")
+        self._running.start()
         try:
             outcome = done.get(timeout=limit)
         except queue.Empty:
@@ -192,17 +197,38 @@ class ExecProbe:
         pass
 
 
+class RunBudget:
+    """Spreads the starts of runs shared by many probes: at most `per_second` a second."""
+
+    def __init__(self, per_second: float) -> None:
+        self._gap = 1 / per_second
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait_turn(self, stop: threading.Event) -> bool:
+        """Wait for the next free turn; False if `stop` was set meanwhile."""
+        with self._lock:
+            now = time.monotonic()
+            turn = max(now, self._next)
+            self._next = turn + self._gap
+        return turn <= now or not stop.wait(turn - now)
+
+
 class HealthcheckProbe(ExecProbe):
-    """Runs the container's own healthcheck command in it, as the engine does, so that a
+    """Runs the container's own healthcheck command in it, as the engine does (the
+    container's user, environment and shell; the healthcheck's own timeout), so that a
     service is known healthy as soon as its healthcheck passes rather than at the
     engine's next run of it (by default 30 s apart). The engine's verdict still counts
     whenever it comes first. Final (and silent) when the container has no healthcheck
-    to run or the engine runs it often enough itself."""
+    to run or the engine runs it often enough itself. A run that outlasts its timeout is
+    left to finish before the next one starts: a hung check must not pile up execs."""
 
     def __init__(self, client: docker.DockerClient, container_id: str,
-                 interval: float | None) -> None:
+                 interval: float | None, budget: RunBudget) -> None:
         super().__init__(Check("healthy"), client, container_id)
         self._interval = interval  # the service's own `interval`, if the wait gave one
+        self._budget = budget
+        self._closed = threading.Event()
         self._command: list[str] | None = None
 
     def attempt(self) -> Attempt:
@@ -212,12 +238,19 @@ class HealthcheckProbe(ExecProbe):
             if plan is None:
                 return Attempt(False, "", final=True)
             self._command, self._limit, engine_interval = plan
-            if engine_interval / 2 < HEALTHCHECK_MIN_SPACING:
+            if engine_interval <= 2 * HEALTHCHECK_MIN_SPACING:
                 return Attempt(False, "", final=True)
             self.spacing = self._interval or min(max(engine_interval / 2,
                                                      HEALTHCHECK_MIN_SPACING),
                                                  HEALTHCHECK_MAX_SPACING)
+        if self._running is not None and self._running.is_alive():
+            return Attempt(False, f"did not finish in {self._limit:g} s")
+        if not self._budget.wait_turn(self._closed):
+            return Attempt(False, "stopped", final=True)
         return self._run(self._command, self._limit)
+
+    def close(self) -> None:
+        self._closed.set()
 
 
 def healthcheck_plan(config: dict[str, Any]) -> tuple[list[str], float, float] | None:
@@ -239,7 +272,7 @@ def healthcheck_plan(config: dict[str, Any]) -> tuple[list[str], float, float] |
     def seconds(key: str) -> float:
         return (healthcheck.get(key) or 0) / 1e9 or DOCKER_DEFAULT_HEALTH_SECONDS
 
-    return command, min(seconds("Timeout"), EXEC_ATTEMPT_LIMIT), seconds("Interval")
+    return command, seconds("Timeout"), seconds("Interval")
 
 
 class LogProbe:
@@ -283,10 +316,12 @@ class ProbeRunner:
     attempt goes to `report`."""
 
     def __init__(self, probe: Probe, interval: float | None,
-                 report: Callable[[Attempt], None], first_delay: float = FIRST_DELAY) -> None:
+                 report: Callable[[Attempt], None], first_delay: float = FIRST_DELAY,
+                 start_after: float = 0.0) -> None:
         self.probe = probe
         self._interval = interval or DEFAULT_INTERVAL
         self._first_delay = first_delay
+        self._start_after = start_after  # seconds before the first attempt
         self._report = report
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="probe")
@@ -297,6 +332,8 @@ class ProbeRunner:
 
     def _loop(self) -> None:
         delay = min(self._first_delay, self._interval)
+        if self._start_after and self._stop.wait(self._start_after):
+            return
         while not self._stop.is_set():
             try:
                 attempt = self.probe.attempt()

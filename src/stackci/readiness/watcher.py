@@ -23,10 +23,12 @@ from stackci.core.containers import ContainerInfo
 from stackci.core.docker import ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LABEL
 from stackci.core.events import ContainerEvent, ProjectEvents
 from stackci.readiness.probes import (
-    HEALTHCHECK_FIRST_DELAY,
+    HEALTHCHECK_MIN_SPACING,
+    HEALTHCHECK_RUNS_PER_SECOND,
     Attempt,
     HealthcheckProbe,
     ProbeRunner,
+    RunBudget,
     make_probe,
 )
 from stackci.readiness.spec import AUTO, Check
@@ -187,6 +189,7 @@ class StackWatcher:
         self.timeout = timeout
         self.fail_fast = fail_fast
         self.run_healthchecks = run_healthchecks
+        self._healthcheck_runs = RunBudget(HEALTHCHECK_RUNS_PER_SECOND)
         self._say = say
         self._debug = debug
         self._plans = list(plans)
@@ -376,8 +379,8 @@ class StackWatcher:
     # -- engine events ------------------------------------------------------------------
     def _on_container_event(self, event: ContainerEvent) -> None:
         service = self.services.get(event.service)
-        if service is None or service.failure:
-            return
+        if service is None or service.failure or event.action.startswith("exec_"):
+            return  # exec events (the healthchecks StackCI runs) say nothing of its state
         container = service.containers.get(event.container_id)
         if container is None:
             # Only containers created or started from now on are this run's; a container
@@ -498,7 +501,10 @@ class StackWatcher:
         previous, container.health = container.health, health
         if health in ("healthy", "unhealthy") and container.health_probe is not None:
             container.health_probe.stop()  # the engine has spoken
+            container.probes.remove(container.health_probe)
             container.health_probe = None
+        elif health == "starting" and container.running and container.health_probe is None:
+            self._start_health_probe(service, container)  # a healthcheck learned late
         if health == "unhealthy" and previous != "unhealthy":
             output = self._last_health_output(container.id)
             lived = _seconds(at - (container.started_at or self.started))
@@ -554,6 +560,9 @@ class StackWatcher:
             if check.kind in ("exec", "log") and index not in container.passed
         ]
         container.health_probe = None
+        self._start_health_probe(service, container)
+
+    def _start_health_probe(self, service: ServiceWatch, container: ContainerWatch) -> None:
         if self.run_healthchecks and container.has_health and container.health != "healthy" \
                 and any(c.kind in ("healthy", AUTO) for c in service.checks):
             container.health_probe = self._probe(service, Check("healthy"), HEALTHCHECK,
@@ -573,8 +582,13 @@ class StackWatcher:
                                          time.time(), runner))
 
         if index == HEALTHCHECK:
-            runner = ProbeRunner(HealthcheckProbe(self.streams, container_id, service.interval),
-                                 service.interval, report, first_delay=HEALTHCHECK_FIRST_DELAY)
+            # Not at once: a healthcheck run the moment its container starts hardly
+            # ever passes.
+            runner = ProbeRunner(
+                HealthcheckProbe(self.streams, container_id, service.interval,
+                                 self._healthcheck_runs),
+                service.interval, report, first_delay=HEALTHCHECK_MIN_SPACING * 2,
+                start_after=HEALTHCHECK_MIN_SPACING)
         else:
             runner = ProbeRunner(
                 make_probe(check, self.streams, container_id or None,
