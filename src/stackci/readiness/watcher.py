@@ -503,8 +503,6 @@ class StackWatcher:
             container.health_probe.stop()  # the engine has spoken
             container.probes.remove(container.health_probe)
             container.health_probe = None
-        elif health == "starting" and container.running and container.health_probe is None:
-            self._start_health_probe(service, container)  # a healthcheck learned late
         if health == "unhealthy" and previous != "unhealthy":
             output = self._last_health_output(container.id)
             lived = _seconds(at - (container.started_at or self.started))
@@ -561,6 +559,12 @@ class StackWatcher:
         ]
         container.health_probe = None
         self._start_health_probe(service, container)
+        if not service.probes:
+            service.probes = [
+                self._probe(service, check, index, "")
+                for index, check in enumerate(service.checks)
+                if check.kind in ("http", "tcp") and index not in service.passed
+            ]
 
     def _start_health_probe(self, service: ServiceWatch, container: ContainerWatch) -> None:
         if self.run_healthchecks and container.has_health and container.health != "healthy" \
@@ -568,12 +572,6 @@ class StackWatcher:
             container.health_probe = self._probe(service, Check("healthy"), HEALTHCHECK,
                                                  container.id)
             container.probes.append(container.health_probe)
-        if not service.probes:
-            service.probes = [
-                self._probe(service, check, index, "")
-                for index, check in enumerate(service.checks)
-                if check.kind in ("http", "tcp") and index not in service.passed
-            ]
 
     def _probe(self, service: ServiceWatch, check: Check, index: int,
                container_id: str, log_since: float | None = None) -> ProbeRunner:
