@@ -44,7 +44,9 @@ def lookup_client(like: docker.DockerClient) -> docker.DockerClient:
 class ContainerEvent:
     """One container event. `action` is the engine's (`create`, `start`, `die`, `oom`,
     `kill`, `destroy`, `restart`, ...) with `health_status: x` reduced to
-    `health_status` and `x` kept in `health`."""
+    `health_status` and `x` kept in `health`. Exec events are not container events
+    here: a command run in a container (three events per run) says nothing of its
+    state."""
 
     action: str
     container_id: str
@@ -57,9 +59,9 @@ class ContainerEvent:
 
     @classmethod
     def from_raw(cls, raw: Mapping[str, Any]) -> ContainerEvent | None:
-        if raw.get("Type") != "container":
-            return None
         action = str(raw.get("Action") or raw.get("status") or "")
+        if raw.get("Type") != "container" or action.startswith("exec_"):
+            return None
         health = None
         if action.startswith("health_status"):
             action, _, health = action.partition(":")

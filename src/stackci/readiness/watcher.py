@@ -379,8 +379,8 @@ class StackWatcher:
     # -- engine events ------------------------------------------------------------------
     def _on_container_event(self, event: ContainerEvent) -> None:
         service = self.services.get(event.service)
-        if service is None or service.failure or event.action.startswith("exec_"):
-            return  # exec events (the healthchecks StackCI runs) say nothing of its state
+        if service is None or service.failure:
+            return
         container = service.containers.get(event.container_id)
         if container is None:
             # Only containers created or started from now on are this run's; a container
