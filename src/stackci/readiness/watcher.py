@@ -701,9 +701,9 @@ class StackWatcher:
 
     def _ready_detail(self, service: ServiceWatch) -> str:
         parts = []
+        first = service.ordered_containers()[0]
         for index, check in enumerate(service.checks):
-            if check.kind == AUTO and not service.ordered_containers()[0].has_health:
-                first = service.ordered_containers()[0]
+            if check.kind == AUTO and not first.has_health:
                 parts.append("running" if first.running else "completed (exit 0)")
             elif check.kind in ("healthy", AUTO):
                 # Known from the healthcheck that StackCI ran, before the engine said so.
