@@ -29,7 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from stackci.core.docker import compose_binary  # noqa: E402
+from stackci.core.engine.compose import compose_binary  # noqa: E402
 
 LINE = ("benchmark line: lorem ipsum dolor sit amet, consectetur adipiscing elit, "
         "sed do eiusmod tempor")  # 95 characters + newline

@@ -40,8 +40,8 @@ from pathlib import Path
 
 import docker
 
-from stackci.core.docker import compose_binary
-from stackci.core.inputs import parse_duration
+from stackci.core.engine.compose import compose_binary
+from stackci.core.runner.inputs import parse_duration
 
 REPO = Path(__file__).resolve().parents[1]
 LAUNCHER = REPO / "launcher" / "launch.sh"

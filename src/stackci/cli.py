@@ -12,9 +12,9 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from stackci import __version__
-from stackci.core.action import EXIT_USAGE, run_action
-from stackci.core.inputs import raw_inputs_from_env
-from stackci.core.manifest import action_names, load_manifest
+from stackci.core.runner.action import EXIT_USAGE, run_action
+from stackci.core.runner.inputs import raw_inputs_from_env
+from stackci.core.runner.manifest import action_names, load_manifest
 
 
 class _Parser(argparse.ArgumentParser):

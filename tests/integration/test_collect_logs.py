@@ -18,7 +18,7 @@ from typing import Any
 import docker
 import pytest
 
-from stackci.core.docker import PROJECT_LABEL
+from stackci.core.engine.compose import PROJECT_LABEL
 from stackci_testing.docker import Stack, leftovers, stack_in
 from stackci_testing.runner import Result, run_action, workflow_env
 

@@ -20,7 +20,7 @@ from typing import Any
 import docker
 import pytest
 
-from stackci.core.events import ContainerEvent, ProjectEvents, stream_client
+from stackci.core.engine.events import ContainerEvent, ProjectEvents, stream_client
 from stackci_testing.docker import Stack
 from stackci_testing.runner import Result, run_action
 

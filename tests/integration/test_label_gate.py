@@ -18,7 +18,7 @@ from fake_github import FakeGitHub
 from fake_github.fixtures import BOT, READONLY_TOKEN, REPO, WRITER_TOKEN
 from fake_github.render import Renderer, iso
 from fake_github.state import Issue, IssueEvent
-from stackci.core.sticky import hidden_marker
+from stackci.core.github.sticky import hidden_marker
 from stackci_testing.runner import Result, run_action
 
 T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)

@@ -19,7 +19,7 @@ import pytest
 from fake_github import FakeGitHub
 from fake_github.fixtures import BOT, FORK_USER, READONLY_TOKEN, REPO, WRITER_TOKEN
 from fake_github.state import Comment
-from stackci.core.sticky import MAX_COMMENT_CHARS, hidden_marker
+from stackci.core.github.sticky import MAX_COMMENT_CHARS, hidden_marker
 from stackci_testing.runner import Result, run_action, workflow_env
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "pr-comment"

@@ -13,7 +13,7 @@ import pytest
 
 from fake_github import FakeGitHub
 from fake_github.fixtures import BOT, REPO, WRITER_TOKEN
-from stackci.core.sticky import hidden_marker
+from stackci.core.github.sticky import hidden_marker
 from stackci_testing.runner import run_action
 
 pytestmark = pytest.mark.docker

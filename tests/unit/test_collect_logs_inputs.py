@@ -19,13 +19,13 @@ from stackci.actions.collect_logs import (
     human_size,
     index_markdown,
 )
-from stackci.core.context import RunContext
-from stackci.core.copy import CopySpec, parse_copy_spec, split_copy_entries
-from stackci.core.folder import OutputFolder
-from stackci.core.inputs import InputReader
-from stackci.core.manifest import load_manifest
-from stackci.core.redact import Secrets
-from stackci.core.stack import ContainerRecord, parse_engine_time
+from stackci.core.engine.copy import CopySpec, parse_copy_spec, split_copy_entries
+from stackci.core.engine.project import ContainerRecord, parse_engine_time
+from stackci.core.files.folder import OutputFolder
+from stackci.core.runner.context import RunContext
+from stackci.core.runner.inputs import InputReader
+from stackci.core.runner.manifest import load_manifest
+from stackci.core.text.redact import Secrets
 from stackci_testing.runner import run_action, workflow_env
 
 # name, inputs, the text the error must contain

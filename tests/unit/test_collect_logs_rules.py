@@ -21,13 +21,13 @@ from stackci.actions.collect_logs import (
     index_markdown,
     job_project,
 )
-from stackci.core.context import RunContext
-from stackci.core.copy import copy_out, parse_copy_spec
-from stackci.core.folder import OutputFolder
-from stackci.core.inputs import InputReader
-from stackci.core.manifest import load_manifest
-from stackci.core.redact import Secrets
-from stackci.core.stack import ContainerRecord
+from stackci.core.engine.copy import copy_out, parse_copy_spec
+from stackci.core.engine.project import ContainerRecord
+from stackci.core.files.folder import OutputFolder
+from stackci.core.runner.context import RunContext
+from stackci.core.runner.inputs import InputReader
+from stackci.core.runner.manifest import load_manifest
+from stackci.core.text.redact import Secrets
 from stackci_testing.runner import run_action, workflow_env
 
 

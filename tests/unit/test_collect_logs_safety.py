@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from stackci.core.folder import OutputFolder
-from stackci.core.redact import Secrets, env_secrets, redact_env, redact_inspect
+from stackci.core.files.folder import OutputFolder
+from stackci.core.text.redact import Secrets, env_secrets, redact_env, redact_inspect
 
 PASSWORD = "r00t-Pa55"
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from stackci.core.folder import OutputFolder
-from stackci.core.logs import _chunked_payloads, _Frames, tail_lines
-from stackci.core.redact import LineRedactor, Secrets, redact_env, redact_inspect
+from stackci.core.engine.logs import _chunked_payloads, _Frames, tail_lines
+from stackci.core.files.folder import OutputFolder
+from stackci.core.text.redact import LineRedactor, Secrets, redact_env, redact_inspect
 
 
 class Reads:
@@ -232,7 +232,7 @@ FILES = {"/app/results/junit.xml": b"<ok token='t0ps3cret'/>\n",
     ("api:/app/*/sub", ["files/api/app/results/sub/deep.txt"]),
 ])
 def test_copy_out_of_a_tar_stream(tmp_path: Path, entry: str, written: list[str]) -> None:
-    from stackci.core.copy import copy_out, parse_copy_spec  # noqa: PLC0415
+    from stackci.core.engine.copy import copy_out, parse_copy_spec  # noqa: PLC0415
 
     folder = OutputFolder(tmp_path, Secrets(["t0ps3cret"]))
     result = copy_out(FakeContainer(FILES, {"/app/results/link": "/etc"}),
@@ -249,7 +249,7 @@ def test_copy_out_of_a_tar_stream(tmp_path: Path, entry: str, written: list[str]
 
 
 def test_copy_out_missing_and_skipped(tmp_path: Path) -> None:
-    from stackci.core.copy import copy_out, parse_copy_spec  # noqa: PLC0415
+    from stackci.core.engine.copy import copy_out, parse_copy_spec  # noqa: PLC0415
 
     folder = OutputFolder(tmp_path, Secrets([]))
     container = FakeContainer(FILES, {"/app/results/link": "/etc"})

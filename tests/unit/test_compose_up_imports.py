@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("docker", "requests", "urllib3", "stackci.readiness.watcher", "stackci.core.retry")
+HEAVY = ("docker", "requests", "urllib3", "stackci.readiness.watcher")
 
 
 def test_nothing_before_compose_up_imports_docker_py() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from stackci.core.containers import ContainerInfo, parse_engine_time, published_ports
-from stackci.core.events import ContainerEvent
+from stackci.core.engine.containers import ContainerInfo, parse_engine_time, published_ports
+from stackci.core.engine.events import ContainerEvent
 from stackci.readiness.stack import BadExtension, service_plan
 
 

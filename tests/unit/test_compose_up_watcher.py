@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from stackci.core.containers import ContainerInfo
-from stackci.core.events import ContainerEvent
+from stackci.core.engine.containers import ContainerInfo
+from stackci.core.engine.events import ContainerEvent
 from stackci.readiness.probes import (
     DOCKER_DEFAULT_HEALTH_SECONDS,
     Attempt,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from stackci.core.context import RunContext, compose_project_name
-from stackci.core.pulls import queue_pr_number
+from stackci.core.engine.compose import compose_project_name, default_project_name
+from stackci.core.github.pulls import queue_pr_number
+from stackci.core.runner.context import RunContext
 
 
 def test_pull_request_context(tmp_path: Path) -> None:
@@ -21,14 +22,14 @@ def test_pull_request_context(tmp_path: Path) -> None:
     assert ctx.event_pr_number == 17
     assert ctx.api_url == "https://api.github.com"
     assert ctx.run_url == "https://github.com/octo/app/actions/runs/99/attempts/2"
-    assert ctx.default_project_name() == "stackci-99-2-integration-tests"
+    assert default_project_name(ctx) == "stackci-99-2-integration-tests"
 
 
 def test_enterprise_server_api_url_and_laptop_defaults() -> None:
     ghes = RunContext.from_env({"GITHUB_SERVER_URL": "https://git.example.com"})
     assert ghes.api_url == "https://git.example.com/api/v3"
     laptop = RunContext.from_env({})
-    assert laptop.default_project_name() is None  # Compose's own default then
+    assert default_project_name(laptop) is None  # Compose's own default then
     assert laptop.run_url == ""
 
 

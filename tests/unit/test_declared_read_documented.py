@@ -13,10 +13,10 @@ import pytest
 import yaml
 
 from stackci import __version__
-from stackci.core.action import action_module
-from stackci.core.context import RunContext
-from stackci.core.inputs import InputReader
-from stackci.core.manifest import LAUNCHER_INPUTS, action_names, load_manifest
+from stackci.core.runner.action import action_module
+from stackci.core.runner.context import RunContext
+from stackci.core.runner.inputs import InputReader
+from stackci.core.runner.manifest import LAUNCHER_INPUTS, action_names, load_manifest
 
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text()

@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 
-from stackci.core.action import ActionRun, execute
-from stackci.core.context import RunContext
-from stackci.core.inputs import (
+from stackci.core.runner.action import ActionRun, execute
+from stackci.core.runner.context import RunContext
+from stackci.core.runner.inputs import (
     InputReader,
     parse_bool,
     parse_duration,
     parse_list,
     raw_inputs_from_env,
 )
-from stackci.core.manifest import ActionManifest, InputDecl
+from stackci.core.runner.manifest import ActionManifest, InputDecl
 from stackci_testing.runner import Result, parse_output_file
 
 

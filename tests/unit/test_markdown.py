@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stackci.core import markdown as md
+from stackci.core.text import markdown as md
 
 
 def test_escape_makes_links_images_html_and_mentions_inert() -> None:

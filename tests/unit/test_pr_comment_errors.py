@@ -7,7 +7,7 @@ import pytest
 import requests
 from github import GithubException
 
-from stackci.core.github import describe_api_error
+from stackci.core.github.client import describe_api_error
 
 
 @pytest.mark.parametrize(("exc", "expected"), [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stackci.core.sticky import MAX_COMMENT_CHARS, hidden_marker
+from stackci.core.github.sticky import MAX_COMMENT_CHARS, hidden_marker
 from stackci.report.comment import (
     CommentData,
     Footer,

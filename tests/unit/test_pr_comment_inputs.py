@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from stackci.actions.pr_comment import Settings
-from stackci.core.context import RunContext
-from stackci.core.errors import BadInputs
-from stackci.core.inputs import InputReader
-from stackci.core.manifest import load_manifest
-from stackci.core.sticky import default_key
+from stackci.core.github.sticky import default_key
+from stackci.core.runner.context import RunContext
+from stackci.core.runner.errors import BadInputs
+from stackci.core.runner.inputs import InputReader
+from stackci.core.runner.manifest import load_manifest
 from stackci_testing.runner import run_action
 
 TOKEN = "ghs_inputs_secret_token"

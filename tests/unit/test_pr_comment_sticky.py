@@ -1,4 +1,4 @@
-"""`stackci.core.sticky.StickyComment` against the fake GitHub, with PyGithub unmodified
+"""`stackci.core.github.sticky.StickyComment` against the fake GitHub, with PyGithub unmodified
 (its write pause switched off for speed; the action itself keeps it)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from github import Auth, Github
 
 from fake_github import FakeGitHub
 from fake_github.fixtures import BOT, READONLY_TOKEN, REPO, WRITER_TOKEN
-from stackci.core.pulls import ReadOnlyToken
-from stackci.core.sticky import ENTRY_MARK, MAX_COMMENT_CHARS, StickyComment, hidden_marker
+from stackci.core.github.pulls import ReadOnlyToken
+from stackci.core.github.sticky import ENTRY_MARK, MAX_COMMENT_CHARS, StickyComment, hidden_marker
 
 MARK = hidden_marker("pr-comment", "ci/test")
 T0 = datetime(2024, 5, 1, tzinfo=UTC)

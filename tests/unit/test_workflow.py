@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from stackci.core.workflow import SUMMARY_LIMIT, Workflow
+from stackci.core.runner.workflow import SUMMARY_LIMIT, Workflow
 from stackci_testing.runner import Result, parse_output_file
 
 

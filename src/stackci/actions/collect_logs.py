@@ -24,17 +24,22 @@ import docker
 import docker.errors
 import requests
 
-from stackci.core import markdown as md
-from stackci.core.action import ActionRun
-from stackci.core.context import RunContext
-from stackci.core.copy import CopyResult, CopySpec, copy_out, parse_copy_spec, split_copy_entries
-from stackci.core.docker import ComposeError, ComposeProject, default_compose_files, docker_client
-from stackci.core.errors import ActionFailed, BadInputs, InputError
-from stackci.core.folder import OutputFolder
-from stackci.core.inputs import InputReader, parse_duration, parse_lines
-from stackci.core.logs import PRINT_TAIL_LINES, stream_logs, tail_lines
-from stackci.core.redact import MIN_SECRET_LENGTH, Secrets, env_secrets, redact_inspect
-from stackci.core.stack import (
+from stackci.core.engine.compose import (
+    ComposeError,
+    ComposeProject,
+    default_compose_files,
+    default_project_name,
+    docker_client,
+)
+from stackci.core.engine.copy import (
+    CopyResult,
+    CopySpec,
+    copy_out,
+    parse_copy_spec,
+    split_copy_entries,
+)
+from stackci.core.engine.logs import PRINT_TAIL_LINES, stream_logs, tail_lines
+from stackci.core.engine.project import (
     ContainerRecord,
     Teardown,
     compose_down,
@@ -44,6 +49,13 @@ from stackci.core.stack import (
     project_exists,
     project_networks,
 )
+from stackci.core.files.folder import OutputFolder
+from stackci.core.runner.action import ActionRun
+from stackci.core.runner.context import RunContext
+from stackci.core.runner.errors import ActionFailed, BadInputs, InputError
+from stackci.core.runner.inputs import InputReader, parse_duration, parse_lines
+from stackci.core.text import markdown as md
+from stackci.core.text.redact import MIN_SECRET_LENGTH, Secrets, env_secrets, redact_inspect
 
 PRINT_MODES = ("failed", "all", "none")
 PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -90,7 +102,7 @@ class Settings:
                         "per line (a shorter one would mask it everywhere in the files)")
         return cls(
             project_name=project,
-            default_project=ctx.default_project_name(),
+            default_project=default_project_name(ctx),
             working_directory=workdir,
             compose_files=files,
             path=_read_path(inputs, ctx.workspace),

@@ -11,13 +11,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from stackci.core import markdown as md
-from stackci.core.action import ActionRun
-from stackci.core.context import RunContext
-from stackci.core.docker import ComposeError, ComposeProject, default_compose_files, start_compose
-from stackci.core.errors import ActionFailed, BadInputs, InputError
-from stackci.core.inputs import InputReader
-from stackci.core.workflow import Workflow
+from stackci.core.engine.compose import (
+    ComposeError,
+    ComposeProject,
+    default_compose_files,
+    default_project_name,
+    start_compose,
+)
+from stackci.core.runner.action import ActionRun
+from stackci.core.runner.context import RunContext
+from stackci.core.runner.errors import ActionFailed, BadInputs, InputError
+from stackci.core.runner.inputs import InputReader
+from stackci.core.runner.workflow import Workflow
+from stackci.core.text import markdown as md
 from stackci.readiness.spec import Check, ServiceWait, WaitSpecError, merge, parse_wait
 from stackci.readiness.stack import (
     BadExtension,
@@ -116,7 +122,7 @@ def _compose_files(inputs: InputReader, directory: Path, check: bool) -> tuple[P
 def _project_name(inputs: InputReader, ctx: RunContext) -> str | None:
     name = inputs.optional_text("project-name")
     if name is None:
-        return ctx.default_project_name()
+        return default_project_name(ctx)
     if not _PROJECT_NAME.fullmatch(name):
         inputs.fail("project-name", "a Compose project name: lowercase letters, digits, "
                     "'-' and '_', starting with a letter or digit", name)
@@ -178,7 +184,7 @@ def _watch(wf: Workflow, settings: Settings, model: StackModel, up: subprocess.P
         # Only now, see the module's imports; the report's too, so that it is not
         # imported between the last service ready and the exit.
         import stackci.readiness.report  # noqa: F401, PLC0415
-        from stackci.core.events import lookup_client, stream_client  # noqa: PLC0415
+        from stackci.core.engine.events import lookup_client, stream_client  # noqa: PLC0415
         from stackci.readiness.watcher import StackWatcher  # noqa: PLC0415
 
         # What exists now (modules, settings, the compose model) lives until the exit:

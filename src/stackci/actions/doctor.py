@@ -10,13 +10,14 @@ import docker.errors
 import requests
 
 from stackci import __version__
-from stackci.core import markdown as md
-from stackci.core import retry
-from stackci.core.action import ActionRun
-from stackci.core.context import RunContext
-from stackci.core.docker import ComposeError, compose_binary, docker_client
-from stackci.core.errors import ActionFailed
-from stackci.core.inputs import InputReader
+from stackci.core.engine import retry
+from stackci.core.engine.compose import ComposeError, compose_binary, docker_client
+from stackci.core.github import retry as github_retry
+from stackci.core.runner.action import ActionRun
+from stackci.core.runner.context import RunContext
+from stackci.core.runner.errors import ActionFailed
+from stackci.core.runner.inputs import InputReader
+from stackci.core.text import markdown as md
 
 FILE_COMMANDS = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_ENV", "GITHUB_STATE",
                  "GITHUB_PATH")
@@ -100,8 +101,8 @@ def check_github(settings: Settings, run: ActionRun) -> list[Check]:
     if settings.github_token:
         headers["Authorization"] = f"token {settings.github_token}"
     try:
-        resp = retry.call_with(retry.HTTP, requests.get, f"{api}/rate_limit", headers=headers,
-                               timeout=10)
+        resp = github_retry.call_with(github_retry.HTTP, requests.get, f"{api}/rate_limit",
+                                      headers=headers, timeout=10)
     except requests.RequestException as exc:
         return [Check("github-api", False, f"{api} cannot be reached: {exc}")]
     if resp.status_code == 401:

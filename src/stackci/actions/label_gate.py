@@ -20,20 +20,20 @@ from github.GithubException import BadCredentialsException
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-from stackci.core import markdown as md
-from stackci.core.action import ActionRun
-from stackci.core.context import RunContext
-from stackci.core.errors import ActionFailed, BadInputs, InputError
-from stackci.core.github import describe_api_error, github_client
-from stackci.core.inputs import InputReader, parse_lines
-from stackci.core.pulls import (
+from stackci.core.github.client import describe_api_error, github_client
+from stackci.core.github.pulls import (
     FORK_COMMENT_ADVICE,
     ReadOnlyToken,
     find_pr_number_or_none,
     token_login,
 )
-from stackci.core.sticky import StickyComment, default_key, hidden_marker
-from stackci.core.workflow import Workflow
+from stackci.core.github.sticky import StickyComment, default_key, hidden_marker
+from stackci.core.runner.action import ActionRun
+from stackci.core.runner.context import RunContext
+from stackci.core.runner.errors import ActionFailed, BadInputs, InputError
+from stackci.core.runner.inputs import InputReader, parse_lines
+from stackci.core.runner.workflow import Workflow
+from stackci.core.text import markdown as md
 
 ON_MISMATCH = ("fail", "skip")
 RULES = ("any-of", "all-of", "none-of")

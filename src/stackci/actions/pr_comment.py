@@ -11,19 +11,19 @@ from pathlib import Path
 import requests
 from github import GithubException
 
-from stackci.core.action import ActionRun
-from stackci.core.context import RunContext
-from stackci.core.errors import ActionFailed
-from stackci.core.github import describe_api_error, github_client
-from stackci.core.inputs import InputReader
-from stackci.core.pulls import (
+from stackci.core.github.client import describe_api_error, github_client
+from stackci.core.github.pulls import (
     FORK_COMMENT_ADVICE,
     ReadOnlyToken,
     find_pr_number_or_none,
     token_login,
 )
-from stackci.core.sticky import StickyComment, StickyOutcome, default_key, hidden_marker
-from stackci.core.workflow import Workflow
+from stackci.core.github.sticky import StickyComment, StickyOutcome, default_key, hidden_marker
+from stackci.core.runner.action import ActionRun
+from stackci.core.runner.context import RunContext
+from stackci.core.runner.errors import ActionFailed
+from stackci.core.runner.inputs import InputReader
+from stackci.core.runner.workflow import Workflow
 from stackci.report.comment import (
     CommentData,
     Footer,

@@ -1,2 +1,2 @@
-"""The shared core every action stands on: inputs, outputs, run context, GitHub and
-Docker access, retries, and the one module that speaks the runner's command syntax."""
+"""The shared core every action stands on, in layers (see ARCHITECTURE.md):
+`runner` (the runner protocol), `text`, `files`, `github`, `engine` and `mail`."""

@@ -13,8 +13,8 @@ import docker
 import docker.errors
 import requests
 
-from stackci.core import markdown as md
-from stackci.core.containers import ContainerInfo, inspect
+from stackci.core.engine.containers import ContainerInfo, inspect
+from stackci.core.text import markdown as md
 from stackci.readiness.spec import AUTO
 from stackci.readiness.watcher import ServiceWatch, WaitResult
 

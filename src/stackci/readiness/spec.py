@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from stackci.core.inputs import parse_duration
+from stackci.core.runner.inputs import parse_duration
 
 STATE_CHECKS = ("healthy", "running", "completed")
 ACTIVE_CHECKS = ("http", "tcp", "exec", "log")

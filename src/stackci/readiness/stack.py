@@ -9,8 +9,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from stackci.core.docker import ComposeError, ComposeProject
-from stackci.core.yamltext import load_yaml
+from stackci.core.engine.compose import ComposeError, ComposeProject
+from stackci.core.text.yamltext import load_yaml
 from stackci.readiness.spec import ServiceWait, parse_service_wait
 
 EXTENSION = "x-stackci-wait"

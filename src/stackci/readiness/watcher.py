@@ -19,9 +19,9 @@ import docker
 import docker.errors
 import requests
 
-from stackci.core.containers import ContainerInfo
-from stackci.core.docker import ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LABEL
-from stackci.core.events import ContainerEvent, ProjectEvents
+from stackci.core.engine.compose import ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LABEL
+from stackci.core.engine.containers import ContainerInfo
+from stackci.core.engine.events import ContainerEvent, ProjectEvents
 from stackci.readiness.probes import (
     HEALTHCHECK_MIN_SPACING,
     HEALTHCHECK_RUNS_PER_SECOND,

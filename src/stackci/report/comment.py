@@ -3,7 +3,7 @@ coverage, a footer. Pure: data in, Markdown out.
 
 Text from outside is handled by kind: the user's own body (`body`/`body-file`) is their
 Markdown and kept as is; everything read from result files (test names, failure
-messages, file names) and job names goes through `stackci.core.markdown`, fenced or
+messages, file names) and job names goes through `stackci.core.text.markdown`, fenced or
 escaped, so it cannot close a fence or a `<details>`, link, embed images or @mention.
 """
 
@@ -13,9 +13,9 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from stackci.core import markdown as md
-from stackci.core.pulls import FORK_COMMENT_ADVICE
-from stackci.core.workflow import SUMMARY_LIMIT
+from stackci.core.github.pulls import FORK_COMMENT_ADVICE
+from stackci.core.runner.workflow import SUMMARY_LIMIT
+from stackci.core.text import markdown as md
 from stackci.report.coverage import CoverageTotals
 from stackci.report.junit import Failure, TestTotals
 from stackci.report.needs import JobResult, verdict

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from stackci.core.markdown import inline_code
+from stackci.core.text.markdown import inline_code
 
 RESULTS = ("success", "failure", "cancelled", "skipped")
 ICONS = {"success": "✅", "failure": "❌", "cancelled": "🚫", "skipped": "⏭️"}

@@ -17,7 +17,7 @@ from typing import Any
 import docker
 import docker.errors
 
-from stackci.core.docker import PROJECT_LABEL, compose_binary
+from stackci.core.engine.compose import PROJECT_LABEL, compose_binary
 
 # Every project a test session makes carries this session's token in its name, so the
 # leak check judges only what this session made (several sessions may share an engine).

@@ -13,11 +13,12 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import docker
+if TYPE_CHECKING:
+    import docker
 
-from stackci.core.docker import NUMBER_LABEL, PROJECT_LABEL, SERVICE_LABEL
+from stackci.core.engine.compose import NUMBER_LABEL, PROJECT_LABEL, SERVICE_LABEL
 
 # Streams (events, followed logs) stay open for minutes without a byte: no read timeout.
 # Each open stream holds a connection, so the pool is larger than docker-py's default.
@@ -30,12 +31,14 @@ LOOKUP_TIMEOUT = 30.0
 
 def stream_client() -> docker.DockerClient:
     """A client for long-lived streams and concurrent probes."""
+    import docker  # noqa: PLC0415 - see core.engine.compose
     return docker.from_env(timeout=None, max_pool_size=STREAM_POOL_SIZE)
 
 
 def lookup_client(like: docker.DockerClient) -> docker.DockerClient:
     """A client for short calls to the engine `like` talks to, with a timeout; it
     reuses `like`'s API version, so making it asks the engine nothing."""
+    import docker  # noqa: PLC0415 - see core.engine.compose
     return docker.from_env(timeout=LOOKUP_TIMEOUT, max_pool_size=STREAM_POOL_SIZE,
                            version=like.api.api_version)
 

@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from stackci.core.yamltext import load_yaml
+from stackci.core.text.yamltext import load_yaml
 
 # Inputs every action.yml declares that the shell launcher consumes before Python runs.
 LAUNCHER_INPUTS = frozenset({"image"})
@@ -42,7 +42,7 @@ def manifest_dir() -> Path:
     packaged = Path(str(resources.files("stackci"))) / "_actions"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[3] / "actions"
+    return Path(__file__).resolve().parents[4] / "actions"
 
 
 def action_names() -> list[str]:

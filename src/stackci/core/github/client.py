@@ -5,7 +5,7 @@ from __future__ import annotations
 import github
 from github import Auth, Github, GithubRetry
 
-from stackci.core.context import RunContext
+from stackci.core.runner.context import RunContext
 
 # PyGithub's own retry handles GitHub's rules better than ours would: it honours
 # `Retry-After` and the secondary rate limit, and waits for `X-RateLimit-Reset` when the

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 import yaml
 
-from stackci.core.errors import BadInputs, InputError
-from stackci.core.manifest import ActionManifest
+from stackci.core.runner.errors import BadInputs, InputError
+from stackci.core.runner.manifest import ActionManifest
 
 T = TypeVar("T")
 

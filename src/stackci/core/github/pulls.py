@@ -9,7 +9,7 @@ from github import Github, GithubException
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-from stackci.core.context import RunContext
+from stackci.core.runner.context import RunContext
 
 # The workflow token is an installation token: GET /user answers 403 for it, and what it
 # writes is signed by this bot.

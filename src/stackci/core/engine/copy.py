@@ -15,12 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import docker.errors
+if TYPE_CHECKING:
+    pass
 
-from stackci.core import retry
-from stackci.core.folder import OutputFolder
+from stackci.core.engine import retry
+from stackci.core.files.folder import OutputFolder
 
 _GLOB = re.compile(r"[*?\[]")
 _SERVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -122,6 +123,8 @@ def copy_out(container: Any, spec: CopySpec, folder: OutputFolder, dest: str) ->
     """Copy what `spec` names from `container` to `<dest>/<path in container>` in the
     folder. A path that does not exist, or a glob that matches nothing, sets `missing`."""
     result = CopyResult(spec, container.name)
+    import docker.errors  # noqa: PLC0415 - see core.engine.compose
+
     try:
         chunks, _stat = retry.call_with(retry.DOCKER, container.get_archive, spec.base)
     except docker.errors.NotFound as exc:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import docker
+if TYPE_CHECKING:
+    import docker
 
 BLOCK = 1 << 16
 # How many lines of a failing service's log the job log shows (the whole log is a file);

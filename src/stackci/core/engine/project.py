@@ -12,14 +12,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import docker
-import docker.errors
-from docker.models.containers import Container
+if TYPE_CHECKING:
+    import docker
+    import docker.errors
+    from docker.models.containers import Container
 
-from stackci.core import retry
-from stackci.core.docker import (
+from stackci.core.engine import retry
+from stackci.core.engine.compose import (
     NUMBER_LABEL,
     ONEOFF_LABEL,
     PROJECT_LABEL,
@@ -154,6 +155,8 @@ def project_networks(client: docker.DockerClient, project: str,
                      also: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Inspect data of the project's networks and of the other networks its containers
     are attached to (`also`, by name or id), the engine's default ones excepted."""
+    import docker.errors as docker_errors  # noqa: PLC0415 - see core.engine.compose
+
     found: dict[str, dict[str, Any]] = {}
     for network in retry.call_with(retry.DOCKER, client.networks.list,
                                    filters=project_filter(project)):
@@ -163,7 +166,7 @@ def project_networks(client: docker.DockerClient, project: str,
             continue
         try:
             attrs = _network_attrs(client, name)
-        except docker.errors.NotFound:
+        except docker_errors.NotFound:
             continue
         found.setdefault(str(attrs.get("Id")), attrs)
     return sorted(found.values(), key=lambda a: str(a.get("Name", "")))

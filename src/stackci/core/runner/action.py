@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol, TextIO
 
-from stackci.core.context import RunContext
-from stackci.core.errors import ActionFailed, BadInputs
-from stackci.core.inputs import InputReader
-from stackci.core.manifest import ActionManifest, load_manifest
-from stackci.core.workflow import Workflow
+from stackci.core.runner.context import RunContext
+from stackci.core.runner.errors import ActionFailed, BadInputs
+from stackci.core.runner.inputs import InputReader
+from stackci.core.runner.manifest import ActionManifest, load_manifest
+from stackci.core.runner.workflow import Workflow
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

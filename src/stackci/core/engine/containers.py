@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import docker
+if TYPE_CHECKING:
+    import docker
 
-from stackci.core import retry
-from stackci.core.docker import NUMBER_LABEL, SERVICE_LABEL
+from stackci.core.engine import retry
+from stackci.core.engine.compose import NUMBER_LABEL, SERVICE_LABEL
 
 # Addresses that mean "every interface"; a client reaches them through loopback.
 _ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104

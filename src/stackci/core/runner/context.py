@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,21 +100,6 @@ class RunContext:
         issue = self.event.get("issue") or {}
         number = issue.get("number")
         return number if isinstance(number, int) and not issue.get("pull_request") else None
-
-    def default_project_name(self) -> str | None:
-        """A compose project name unique to this job run, from the run context only, so
-        compose-up-and-wait and collect-logs meet without wiring. None off Actions
-        (Compose then uses its own default, the folder's name)."""
-        if not (self.in_actions and self.run_id):
-            return None
-        return compose_project_name(f"stackci-{self.run_id}-{self.run_attempt}-{self.job}")
-
-
-def compose_project_name(text: str) -> str:
-    """Fit a name to Compose's rule: lowercase letters, digits, `_` and `-`, starting
-    with a letter or digit."""
-    name = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")
-    return name or "stackci"
 
 
 def _default_api_url(server: str) -> str:

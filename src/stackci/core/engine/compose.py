@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from stackci.core.runner.context import RunContext
 
 if TYPE_CHECKING:
     import docker
@@ -36,6 +39,22 @@ class ComposeError(Exception):
     def __init__(self, message: str, stderr: str = "") -> None:
         super().__init__(message)
         self.stderr = stderr
+
+
+def default_project_name(ctx: RunContext) -> str | None:
+    """A compose project name unique to this job run, from the run context only, so
+    compose-up-and-wait and collect-logs meet without wiring. None off Actions
+    (Compose then uses its own default, the folder's name)."""
+    if not (ctx.in_actions and ctx.run_id):
+        return None
+    return compose_project_name(f"stackci-{ctx.run_id}-{ctx.run_attempt}-{ctx.job}")
+
+
+def compose_project_name(text: str) -> str:
+    """Fit a name to Compose's rule: lowercase letters, digits, `_` and `-`, starting
+    with a letter or digit."""
+    name = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")
+    return name or "stackci"
 
 
 @cache
@@ -60,7 +79,7 @@ def docker_client() -> docker.DockerClient:
     """A client for the engine at DOCKER_HOST or /var/run/docker.sock, checked alive."""
     import docker  # noqa: PLC0415 - see the module's docstring
 
-    from stackci.core import retry  # noqa: PLC0415 - it imports docker-py
+    from stackci.core.engine import retry  # noqa: PLC0415 - it imports docker-py
 
     client = docker.from_env(timeout=120)
     retry.call_with(retry.DOCKER, client.ping)
@@ -116,7 +135,7 @@ class ComposeProject:
 
     def containers(self, client: docker.DockerClient, all_states: bool = True) -> list[Container]:
         """The project's containers (one-off `run` containers excluded), by label."""
-        from stackci.core import retry  # noqa: PLC0415 - it imports docker-py
+        from stackci.core.engine import retry  # noqa: PLC0415 - it imports docker-py
 
         name = self.resolved_name()
         found = retry.call_with(

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
-from stackci.core.redact import LineRedactor, Secrets
+from stackci.core.text.redact import LineRedactor, Secrets
 
 
 class _Writable(Protocol):

@@ -1,0 +1,1 @@
+"""The output folder an action writes into (logs, inspect data, copied files)."""

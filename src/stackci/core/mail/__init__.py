@@ -1,0 +1,1 @@
+"""SMTP: sessions, message building and the retry policy for mail."""
