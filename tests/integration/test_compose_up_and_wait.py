@@ -151,10 +151,14 @@ def test_every_check_kind_passes_and_the_outputs_describe_the_stack(
         assert 0 < info["seconds-to-ready"] <= float(result.outputs["ready-seconds"])
     assert services["db"]["health"] == "healthy"
     assert services["db"]["state"] == "running"
-    assert services["db"]["containers"] == [f"{stack.name}-db-1"]
+    # Each service holds its containers as the one container record (as collect-logs).
+    assert [c["name"] for c in services["db"]["containers"]] == [f"{stack.name}-db-1"]
+    assert services["db"]["containers"][0]["health"] == "healthy"
+    assert services["db"]["containers"][0]["exit_code"] is None
     assert services["migrate"]["state"] == "exited"
     assert services["migrate"]["exit-code"] == 0
-    assert services["plain"]["containers"] == [f"{stack.name}-plain-1", f"{stack.name}-plain-2"]
+    assert [(c["name"], c["number"]) for c in services["plain"]["containers"]] == [
+        (f"{stack.name}-plain-1", 1), (f"{stack.name}-plain-2", 2)]
     published = services["api"]["ports"]["8000/tcp"]
     assert published.startswith("127.0.0.1:")
     assert services["cache"]["ports"] == {"6379/tcp": f"127.0.0.1:{port}"}

@@ -19,8 +19,8 @@ from stackci.actions.collect_logs import (
     human_size,
     index_markdown,
 )
+from stackci.core.engine.containers import ContainerState, parse_engine_time
 from stackci.core.engine.copy import CopySpec, parse_copy_spec, split_copy_entries
-from stackci.core.engine.project import ContainerRecord, parse_engine_time
 from stackci.core.files.folder import OutputFolder
 from stackci.core.runner.context import RunContext
 from stackci.core.runner.inputs import InputReader
@@ -155,8 +155,8 @@ def attrs(name: str, service: str, number: int = 1, one_off: bool = False,
                       "FinishedAt": "0001-01-01T00:00:00Z", **state}}
 
 
-def record(*args: Any, **kwargs: Any) -> ContainerRecord:
-    return ContainerRecord.from_attrs(attrs(*args, **kwargs))
+def record(*args: Any, **kwargs: Any) -> ContainerState:
+    return ContainerState.from_inspect(attrs(*args, **kwargs))
 
 
 @pytest.mark.parametrize(("state", "problems"), [
@@ -183,8 +183,10 @@ def test_an_oom_event_counts_even_when_the_state_forgot_it() -> None:
 def test_running_containers_have_no_exit_code() -> None:
     r = record("p-api-1", "api")
     assert r.exit_code is None
-    assert r.finished_at == ""
-    assert r.started_at.startswith("2024-05-01T12:00:01")
+    # The container model changed on purpose: "never" is null, times are RFC 3339 in UTC.
+    assert r.finished_at is None
+    assert r.to_json()["finished_at"] is None
+    assert str(r.to_json()["started_at"]).startswith("2024-05-01T12:00:01")
 
 
 def test_file_names_for_scaled_one_off_and_single_services() -> None:

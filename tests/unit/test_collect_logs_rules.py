@@ -21,8 +21,8 @@ from stackci.actions.collect_logs import (
     index_markdown,
     job_project,
 )
+from stackci.core.engine.containers import ContainerState
 from stackci.core.engine.copy import copy_out, parse_copy_spec
-from stackci.core.engine.project import ContainerRecord
 from stackci.core.files.folder import OutputFolder
 from stackci.core.runner.context import RunContext
 from stackci.core.runner.inputs import InputReader
@@ -40,10 +40,10 @@ def settings(raw: dict[str, str], workspace: Path = Path("/ws")) -> collect_logs
     return parsed
 
 
-def record(name: str, service: str, one_off: bool = False, **state: Any) -> ContainerRecord:
+def record(name: str, service: str, one_off: bool = False, **state: Any) -> ContainerState:
     labels = {"com.docker.compose.project": "p", "com.docker.compose.service": service,
               "com.docker.compose.oneoff": "True" if one_off else "False"}
-    return ContainerRecord.from_attrs({
+    return ContainerState.from_inspect({
         "Id": name + "0" * 64, "Name": "/" + name, "Config": {"Labels": labels},
         "State": {"Status": "running", "ExitCode": 0, "OOMKilled": False, "Error": "",
                   **state}})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from stackci.core.engine.containers import ContainerInfo, parse_engine_time, published_ports
+from stackci.core.engine.containers import ContainerState, parse_engine_time
 from stackci.core.engine.events import ContainerEvent
 from stackci.readiness.stack import BadExtension, service_plan
 
@@ -33,13 +33,20 @@ def test_die_events_carry_the_exit_code_and_other_types_are_ignored() -> None:
 
 
 def test_published_ports_prefer_ipv4_and_make_any_address_reachable() -> None:
-    ports = published_ports({
+    state = ContainerState.from_inspect({"NetworkSettings": {"Ports": {
         "8000/tcp": [{"HostIp": "0.0.0.0", "HostPort": "49153"},
                      {"HostIp": "::", "HostPort": "49153"}],
         "9000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "40000"}],
         "6379/tcp": None,
         "53/udp": [{"HostIp": "::", "HostPort": "5353"}],
-    })
+    }}})
+    assert state.port_texts() == [
+        ":::5353->53/udp", "6379/tcp", "0.0.0.0:49153->8000/tcp", ":::49153->8000/tcp",
+        "127.0.0.1:40000->9000/tcp"]
+    assert [p.to_json() for p in state.ports][:2] == [
+        {"port": 53, "protocol": "udp", "host_ip": "::", "host_port": 5353},
+        {"port": 6379, "protocol": "tcp", "host_ip": None, "host_port": None}]
+    ports = state.reachable_ports()
     assert ports == {"8000/tcp": "127.0.0.1:49153", "9000/tcp": "127.0.0.1:40000",
                      "53/udp": "[::1]:5353"}
 
@@ -53,7 +60,7 @@ def test_engine_times() -> None:
 
 
 def test_inspect_reading() -> None:
-    info = ContainerInfo.from_attrs({
+    info = ContainerState.from_inspect({
         "Id": "c1", "Name": "/p-db-1", "RestartCount": 2,
         "Config": {"Labels": {"com.docker.compose.service": "db",
                               "com.docker.compose.container-number": "1"}},
@@ -65,7 +72,7 @@ def test_inspect_reading() -> None:
         "NetworkSettings": {"Ports": {}, "Networks": {"other": {"IPAddress": "10.0.0.9"},
                                                       "p_default": {"IPAddress": "172.18.0.3"}}},
     })
-    assert (info.name, info.service, info.exit_code, info.restart_count) == ("p-db-1", "db", 3, 2)
+    assert (info.name, info.service, info.exit_code, info.restarts) == ("p-db-1", "db", 3, 2)
     assert (info.health, info.health_output, info.health_exit_code) == ("unhealthy", "refused", 2)
     assert info.restart_policy == "on-failure"
     assert info.address("p") == "172.18.0.3"
@@ -73,7 +80,7 @@ def test_inspect_reading() -> None:
 
 
 def test_a_container_that_never_stopped_has_no_exit_code() -> None:
-    info = ContainerInfo.from_attrs({"State": {"Running": True, "ExitCode": 0,
+    info = ContainerState.from_inspect({"State": {"Running": True, "ExitCode": 0,
                                                "FinishedAt": "0001-01-01T00:00:00Z"}})
     assert info.exit_code is None
     assert info.health is None

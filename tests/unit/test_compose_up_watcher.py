@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from stackci.core.engine.containers import ContainerInfo
+from stackci.core.engine.containers import ContainerState
 from stackci.core.engine.events import ContainerEvent
 from stackci.readiness.probes import (
     DOCKER_DEFAULT_HEALTH_SECONDS,
@@ -134,7 +134,7 @@ def test_the_same_start_told_by_an_event_and_a_snapshot_is_not_a_restart() -> No
     t = w.started
     feed(w, event("start", "api", t + 0.2))
     w._up_done = None
-    info = ContainerInfo.from_attrs({
+    info = ContainerState.from_inspect({
         "Id": "api-1", "Name": "/p-api-1",
         "Config": {"Labels": {"com.docker.compose.service": "api"}},
         "State": {"Status": "running", "Running": True, "StartedAt": "2020-01-01T00:00:00Z"}})
@@ -147,7 +147,7 @@ def test_a_stale_snapshot_cannot_undo_a_newer_event() -> None:
     w, _ = watcher(("db", ServiceWait(), {"health": True}))
     t = w.started
     feed(w, event("start", "db", t), event("health_status", "db", t + 2, health="healthy"))
-    stale = ContainerInfo.from_attrs({
+    stale = ContainerState.from_inspect({
         "Id": "db-1", "Config": {"Labels": {"com.docker.compose.service": "db"}},
         "State": {"Running": True, "Health": {"Status": "starting"}}})
     w._on_snapshot(_Snapshot(t + 1, [stale]))  # taken before the health event
@@ -362,7 +362,7 @@ def test_exec_events_do_not_hide_a_container_from_the_inspect_safety_net() -> No
         "Actor": {"ID": "db-1", "Attributes": {"com.docker.compose.service": "db"}},
         "timeNano": int((t + 2) * 1e9)})
     assert exec_event is None
-    info = ContainerInfo.from_attrs({
+    info = ContainerState.from_inspect({
         "Id": "db-1", "Name": "/p-db-1",
         "Config": {"Labels": {"com.docker.compose.service": "db",
                               "com.docker.compose.container-number": "1"}},

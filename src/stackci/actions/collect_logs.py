@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from stackci.core.engine.compose import (
     default_project_name,
     docker_client,
 )
+from stackci.core.engine.containers import ContainerState
 from stackci.core.engine.copy import (
     CopyResult,
     CopySpec,
@@ -40,10 +41,8 @@ from stackci.core.engine.copy import (
 )
 from stackci.core.engine.logs import PRINT_TAIL_LINES, stream_logs, tail_lines
 from stackci.core.engine.project import (
-    ContainerRecord,
     Teardown,
     compose_down,
-    parse_engine_time,
     project_containers,
     project_events,
     project_exists,
@@ -192,7 +191,7 @@ def _read_copy(inputs: InputReader) -> tuple[CopySpec, ...]:
 class Found:
     """One container and what was collected from it."""
 
-    record: ContainerRecord
+    record: ContainerState
     label: str  # `<service>`, `<service>-<n>` when scaled, `<service>-run-<id>` one-off
     selected: bool
     oom_events: int = 0
@@ -206,7 +205,7 @@ class Found:
         return self.record.problems(self.oom_events, stopped=self.stopped)
 
     def as_json(self) -> dict[str, Any]:
-        data = asdict(self.record)
+        data = self.record.to_json()
         data.update(problems=self.problems, failed=bool(self.problems), log=self.log,
                     log_bytes=self.log_bytes, note=self.note or None)
         return data
@@ -357,7 +356,7 @@ def collect(client: docker.DockerClient, settings: Settings, collection: Collect
     # Secrets in any container's environment are masked in every file from here on.
     collection.secrets = sorted({s for c in containers for s in env_secrets(c.attrs)})
     folder.secrets.add(collection.secrets)
-    records = [ContainerRecord.from_attrs(c.attrs) for c in containers]
+    records = [ContainerState.from_inspect(c.attrs) for c in containers]
     labels = container_labels(records, collection.project)
     wanted = set(settings.services)
     collection.found = [Found(r, labels[r.id], not wanted or r.service in wanted)
@@ -379,7 +378,7 @@ def collect(client: docker.DockerClient, settings: Settings, collection: Collect
     copy_files(settings, collection, folder, containers)
 
 
-def container_labels(records: Iterable[ContainerRecord], project: str) -> dict[str, str]:
+def container_labels(records: Iterable[ContainerState], project: str) -> dict[str, str]:
     """File names for containers: the service's name, numbered when it is scaled."""
     records = list(records)
     per_service = Counter(r.service for r in records if not r.one_off)
@@ -432,10 +431,10 @@ def write_logs(client: docker.DockerClient, settings: Settings, collection: Coll
 
 
 def write_events(client: docker.DockerClient, collection: Collection, folder: OutputFolder,
-                 records: list[ContainerRecord]) -> None:
+                 records: list[ContainerState]) -> None:
     """events.jsonl: the engine's life-cycle events for the project since its first
     container was created."""
-    created = [t for t in (parse_engine_time(r.created) for r in records) if t is not None]
+    created = [r.created_at for r in records if r.created_at is not None]
     if not created:
         return
     since = min(created) - 1
@@ -470,9 +469,9 @@ def write_ps(collection: Collection, folder: OutputFolder) -> None:
              "PORTS")]
     for f in collection.found:
         r = f.record
-        rows.append((r.name, r.service, r.state, "" if r.exit_code is None else str(r.exit_code),
-                     r.health, str(r.restarts), "yes" if r.oom_killed or f.oom_events else "",
-                     r.image, ", ".join(r.ports)))
+        rows.append((r.name, r.service, r.status, "" if r.exit_code is None else str(r.exit_code),
+                     r.health or "", str(r.restarts), "yes" if r.oom_killed or f.oom_events else "",
+                     r.image, ", ".join(r.port_texts())))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     text = "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
                      for row in rows)
@@ -521,7 +520,7 @@ def print_logs(settings: Settings, collection: Collection, folder: OutputFolder,
     if settings.print_mode == "failed" and not chosen and collection.selected:
         run.wf.log("collect-logs: no service failed")
     for found in chosen:
-        why = "; ".join(found.problems) or found.record.state
+        why = "; ".join(found.problems) or found.record.status
         with run.wf.group(f"{found.label}: last {PRINT_TAIL_LINES} log lines ({why})"):
             if found.log is None:
                 run.wf.log(f"(no log: {found.note or 'not collected'})")
@@ -582,7 +581,7 @@ def index_markdown(settings: Settings, collection: Collection, folder: OutputFol
 def container_row(found: Found) -> tuple[str, ...]:
     r = found.record
     return (("❌ " if found.problems else "") + md.cell(r.service), md.cell(r.name),
-            md.cell(r.state), "" if r.exit_code is None else str(r.exit_code),
+            md.cell(r.status), "" if r.exit_code is None else str(r.exit_code),
             str(r.restarts), md.cell(r.health or "-"),
             "yes" if r.oom_killed or found.oom_events else "",
             human_size(found.log_bytes) if found.log else "-",

@@ -13,7 +13,7 @@ import docker
 import docker.errors
 import requests
 
-from stackci.core.engine.containers import ContainerInfo, inspect
+from stackci.core.engine.containers import ContainerState, inspect
 from stackci.core.text import markdown as md
 from stackci.readiness.spec import AUTO
 from stackci.readiness.watcher import ServiceWatch, WaitResult
@@ -29,10 +29,10 @@ class ServiceReport:
     seconds_to_ready: float | None
     reason: str  # why it is not ready ("" when it is)
     failed: bool  # it cannot become ready (else, if not ready, the wait stopped first)
-    containers: list[ContainerInfo]
+    containers: list[ContainerState]
 
     @property
-    def main_container(self) -> ContainerInfo | None:
+    def main_container(self) -> ContainerState | None:
         """The container that speaks for the service: a failing one if any."""
         for container in self.containers:
             if (not container.running and container.exit_code not in (None, 0)) or \
@@ -44,13 +44,13 @@ class ServiceReport:
         main = self.main_container
         ports: dict[str, str] = {}
         for container in reversed(self.containers):
-            ports.update(container.ports)
+            ports.update(container.reachable_ports())
         return {
-            "containers": [c.name for c in self.containers],
+            "containers": [c.to_json() for c in self.containers],
             "state": main.status if main else "missing",
             "health": main.health if main else None,
             "exit-code": main.exit_code if main and not main.running else None,
-            "restarts": sum(c.restart_count for c in self.containers),
+            "restarts": sum(c.restarts for c in self.containers),
             "ready": self.ready,
             "seconds-to-ready": self.seconds_to_ready,
             "ports": ports,
@@ -114,14 +114,14 @@ def state_lines(report: ServiceReport) -> list[str]:
         health = c.health or "no healthcheck"
         oom = ", killed for running out of memory" if c.oom_killed else ""
         lines.append(f"{c.name}: state {c.status}, exit code {exit_code}, restarts "
-                     f"{c.restart_count}, health {health}{oom}")
+                     f"{c.restarts}, health {health}{oom}")
         if c.health is not None:
             output = c.health_output or "(no output)"
             lines.append(f"  last health check (exit {c.health_exit_code}): {output}")
     return lines
 
 
-def last_log_lines(client: docker.DockerClient, containers: Sequence[ContainerInfo],
+def last_log_lines(client: docker.DockerClient, containers: Sequence[ContainerState],
                    count: int) -> dict[str, str]:
     """The last `count` lines of each container's log, by container id, fetched
     concurrently (a failure report should not wait on one container after another)."""
@@ -132,7 +132,7 @@ def last_log_lines(client: docker.DockerClient, containers: Sequence[ContainerIn
         return {c.id: text for c, text in zip(containers, texts, strict=True)}
 
 
-def _log_tail(client: docker.DockerClient, container: ContainerInfo, count: int) -> str:
+def _log_tail(client: docker.DockerClient, container: ContainerState, count: int) -> str:
     try:
         raw = client.api.logs(container.id, stdout=True, stderr=True, tail=count)
     except (docker.errors.DockerException, requests.RequestException) as exc:
@@ -141,10 +141,10 @@ def _log_tail(client: docker.DockerClient, container: ContainerInfo, count: int)
     return text.rstrip("\n")
 
 
-def _inspect_all(client: docker.DockerClient, ids: list[str]) -> dict[str, ContainerInfo]:
+def _inspect_all(client: docker.DockerClient, ids: list[str]) -> dict[str, ContainerState]:
     """`docker inspect` of each container, concurrently; those removed meanwhile are
     left out (there is nothing left to report on)."""
-    def one(container_id: str) -> ContainerInfo | None:
+    def one(container_id: str) -> ContainerState | None:
         try:
             return inspect(client, container_id)
         except (docker.errors.DockerException, requests.RequestException):

@@ -20,7 +20,7 @@ import docker.errors
 import requests
 
 from stackci.core.engine.compose import ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LABEL
-from stackci.core.engine.containers import ContainerInfo
+from stackci.core.engine.containers import ContainerState
 from stackci.core.engine.events import ContainerEvent, ProjectEvents
 from stackci.readiness.probes import (
     HEALTHCHECK_MIN_SPACING,
@@ -156,7 +156,7 @@ class _UpDone:
 @dataclass(frozen=True)
 class _Snapshot:
     taken_at: float
-    containers: list[ContainerInfo]
+    containers: list[ContainerState]
 
 
 _Message = ContainerEvent | _StreamEnded | _ProbeReport | _UpDone | _Snapshot
@@ -320,7 +320,7 @@ class StackWatcher:
                 continue  # the next pass will do
             self._queue.put(_Snapshot(taken_at, found))
 
-    def _inspect_project(self, skip: frozenset[str] = frozenset()) -> list[ContainerInfo]:
+    def _inspect_project(self, skip: frozenset[str] = frozenset()) -> list[ContainerState]:
         """Inspect the project's containers of watched services, but those in `skip`."""
         listed = self.client.api.containers(
             all=True, filters={"label": f"{PROJECT_LABEL}={self.project}"})
@@ -331,7 +331,7 @@ class StackWatcher:
                     labels.get(SERVICE_LABEL) not in self.services:
                 continue
             try:
-                infos.append(ContainerInfo.from_attrs(
+                infos.append(ContainerState.from_inspect(
                     self.client.api.inspect_container(summary["Id"])))
             except docker.errors.NotFound:
                 continue
@@ -528,7 +528,7 @@ class StackWatcher:
             self._apply_inspect(service, container, info)
 
     def _apply_inspect(self, service: ServiceWatch, container: ContainerWatch,
-                       info: ContainerInfo) -> None:
+                       info: ContainerState) -> None:
         if info.health is not None:
             container.has_health = True
         elif container.has_health is None:
@@ -649,7 +649,7 @@ class StackWatcher:
             "label": [f"{PROJECT_LABEL}={self.project}", f"{SERVICE_LABEL}={host}"],
             "status": "running"})
         for summary in sorted(listed, key=lambda s: s.get("Names") or []):
-            info = ContainerInfo.from_attrs(self.client.api.inspect_container(summary["Id"]))
+            info = ContainerState.from_inspect(self.client.api.inspect_container(summary["Id"]))
             address = info.address(self.project)
             if address:
                 self._resolved[host] = address
@@ -670,7 +670,7 @@ class StackWatcher:
             attrs = self.client.api.inspect_container(container_id)
         except (docker.errors.DockerException, requests.RequestException):
             return ""
-        return " ".join(ContainerInfo.from_attrs(attrs).health_output.split())[:300]
+        return " ".join(ContainerState.from_inspect(attrs).health_output.split())[:300]
 
     # -- verdicts -------------------------------------------------------------------------
     def _evaluate(self, service: ServiceWatch, trigger: float) -> None:

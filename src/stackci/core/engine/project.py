@@ -4,13 +4,11 @@ networks and volumes, and the engine's event history for them."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +33,6 @@ LIFECYCLE_EVENTS = ("create", "start", "restart", "die", "oom", "kill", "stop", 
                     "unpause", "health_status", "update", "rename", "destroy")
 
 
-_ENGINE_TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)")
 
 
 def project_filter(project: str) -> dict[str, str]:
@@ -53,78 +50,6 @@ def project_containers(client: docker.DockerClient, project: str) -> list[Contai
                                         _label(c, ONEOFF_LABEL, "False"), _number(c), c.name))
 
 
-@dataclass(frozen=True)
-class ContainerRecord:
-    """One container's state, read from `docker inspect`."""
-
-    id: str
-    name: str
-    service: str
-    number: int
-    one_off: bool
-    image: str
-    state: str
-    exit_code: int | None
-    health: str
-    restarts: int
-    oom_killed: bool
-    error: str
-    created: str
-    started_at: str
-    finished_at: str
-    tty: bool
-    ports: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_attrs(cls, attrs: dict[str, Any]) -> ContainerRecord:
-        config = attrs.get("Config") or {}
-        labels = config.get("Labels") or {}
-        state = attrs.get("State") or {}
-        status = str(state.get("Status", "unknown"))
-        started = parse_engine_time(str(state.get("StartedAt", ""))) is not None
-        return cls(
-            id=str(attrs.get("Id", "")),
-            name=str(attrs.get("Name", "")).lstrip("/"),
-            service=str(labels.get(SERVICE_LABEL) or str(attrs.get("Name", "")).lstrip("/")),
-            number=_int(labels.get(NUMBER_LABEL), 1),
-            one_off=labels.get(ONEOFF_LABEL, "False") == "True",
-            image=str(config.get("Image", "")),
-            state=status,
-            exit_code=(_int(state.get("ExitCode"), 0)
-                       if status in ("exited", "dead", "restarting") else None),
-            health=str((state.get("Health") or {}).get("Status", "")),
-            restarts=_int(attrs.get("RestartCount"), 0),
-            oom_killed=bool(state.get("OOMKilled")),
-            error=str(state.get("Error", "")),
-            created=str(attrs.get("Created", "")),
-            started_at=str(state.get("StartedAt", "")) if started else "",
-            finished_at=(str(state.get("FinishedAt", ""))
-                         if parse_engine_time(str(state.get("FinishedAt", ""))) else ""),
-            tty=bool(config.get("Tty")),
-            ports=_ports(attrs),
-        )
-
-    def problems(self, oom_events: int = 0, stopped: bool = False) -> list[str]:
-        """Why this container counts as failed; empty when it does not. `stopped`: the
-        engine recorded a stop or kill for it (`compose stop`, `down`, `docker kill`),
-        so an exit by SIGKILL or SIGTERM (137, 143) was asked for, unless it was an OOM
-        kill or the engine reports an error."""
-        found = []
-        on_purpose = (stopped and self.exit_code in (137, 143) and not self.oom_killed
-                      and not oom_events and not self.error)
-        if self.exit_code not in (None, 0) and not on_purpose:
-            found.append(f"exited with code {self.exit_code}")
-        if self.health == "unhealthy":
-            found.append("unhealthy")
-        if self.oom_killed or oom_events:
-            found.append("killed: out of memory")
-        if self.restarts:
-            found.append(f"restarted {self.restarts} time{'s' if self.restarts > 1 else ''}")
-        if self.error:
-            found.append(f"engine error: {self.error}")
-        return found
-
-
 def _int(value: Any, default: int) -> int:
     try:
         return int(value)
@@ -138,17 +63,6 @@ def _label(container: Container, name: str, default: str) -> str:
 
 def _number(container: Container) -> int:
     return _int((container.labels or {}).get(NUMBER_LABEL), 0)
-
-
-def _ports(attrs: dict[str, Any]) -> list[str]:
-    bound = ((attrs.get("NetworkSettings") or {}).get("Ports")) or {}
-    out = []
-    for port, bindings in sorted(bound.items()):
-        for bind in bindings or []:
-            out.append(f"{bind.get('HostIp', '')}:{bind.get('HostPort', '')}->{port}")
-        if not bindings:
-            out.append(port)
-    return out
 
 
 def project_networks(client: docker.DockerClient, project: str,
@@ -193,20 +107,6 @@ def project_events(client: docker.DockerClient, project: str, since: float,
         yield from stream
     finally:
         stream.close()
-
-
-def parse_engine_time(text: str) -> float | None:
-    """Epoch seconds from the engine's RFC 3339 times (nanoseconds cut to micro); None
-    for the zero time the engine uses for "never"."""
-    match = _ENGINE_TIME.fullmatch(text.strip())
-    if not match or match.group(1).startswith("0001-"):
-        return None
-    head, frac, zone = match.groups()
-    stamp = f"{head}.{(frac or '0')[:6]:0<6}{'+00:00' if zone == 'Z' else zone}"
-    try:
-        return datetime.fromisoformat(stamp).timestamp()
-    except ValueError:
-        return None
 
 
 def project_exists(client: docker.DockerClient, project: str) -> bool:
