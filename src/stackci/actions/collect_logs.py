@@ -16,7 +16,6 @@ from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +54,9 @@ from stackci.core.runner.errors import ActionFailed, BadInputs, InputError
 from stackci.core.runner.inputs import InputReader, parse_duration, parse_lines
 from stackci.core.text import markdown as md
 from stackci.core.text.redact import MIN_SECRET_LENGTH, Secrets, env_secrets, redact_inspect
+from stackci.core.text.times import parse_time
 
 PRINT_MODES = ("failed", "all", "none")
-PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # Streams in parallel; below docker-py's connection pool size (10), so none is discarded.
 LOG_WORKERS = 8
 # The `files` output lists at most this many (GitHub caps a step's outputs at 1 MB);
@@ -87,13 +86,10 @@ class Settings:
 
     @classmethod
     def from_inputs(cls, inputs: InputReader, ctx: RunContext) -> Settings:
-        project = inputs.optional_text("project-name")
-        if project and not PROJECT_NAME.fullmatch(project):
-            inputs.fail("project-name", "a Compose project name: lowercase letters, digits, "
-                        "'-' and '_', starting with a letter or digit", project)
+        project = inputs.project_name()
         workdir = inputs.path("working-directory", ctx.workspace, must_exist=False) \
             or ctx.workspace
-        files = tuple(workdir / f for f in inputs.items("compose-file", parse_lines))
+        files = tuple(workdir / f for f in inputs.file_names("compose-file"))
         redact = parse_lines(inputs.secret("redact"))
         if any(len(value) < MIN_SECRET_LENGTH for value in redact):
             # The value itself stays out of the message: it is a secret.
@@ -104,7 +100,7 @@ class Settings:
             default_project=default_project_name(ctx),
             working_directory=workdir,
             compose_files=files,
-            path=_read_path(inputs, ctx.workspace),
+            path=_read_path(inputs, ctx),
             services=inputs.items("services"),
             tail=_read_tail(inputs),
             since=_read_since(inputs),
@@ -117,9 +113,10 @@ class Settings:
         )
 
 
-def _read_path(inputs: InputReader, workspace: Path) -> Path:
+def _read_path(inputs: InputReader, ctx: RunContext) -> Path:
     """The output folder, absolute but with its symlinks NOT resolved: a checkout may
     bring a symlink at `path` (or above it) that points out of the workspace."""
+    workspace = ctx.workspace
     text = inputs.text("path", "stackci-logs")
     # Not `.resolve()`: that would follow the symlinks this is looking for.
     path = Path(os.path.normpath(workspace / text))
@@ -129,7 +126,7 @@ def _read_path(inputs: InputReader, workspace: Path) -> Path:
     elif _inside(path, workspace) and not _inside(path.resolve(), workspace.resolve()):
         inputs.fail("path", "a folder inside the workspace; a symlink on the way takes "
                     f"it to {path.resolve()}", text)
-    mounts = [Path(m) for m in os.environ.get(MOUNTS_ENV, "").splitlines() if m.strip()]
+    mounts = [Path(m) for m in ctx.env.get(MOUNTS_ENV, "").splitlines() if m.strip()]
     if mounts and not any(_inside(path.resolve(), m.resolve()) or _inside(path, m)
                           for m in mounts):
         inputs.fail("path", "a folder under the workspace or RUNNER_TEMP: StackCI runs in "
@@ -164,16 +161,13 @@ def _read_since(inputs: InputReader) -> float | None:
         return time.time() - parse_duration(text)
     except ValueError:
         pass
-    try:
-        stamp = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+    stamp = parse_time(text, naive_is_utc=False)
+    if stamp is None and parse_time(text) is not None:
+        inputs.fail("since", "a time with its zone, such as 2024-05-01T12:00:00Z", text)
+    elif stamp is None:
         inputs.fail("since", "a duration such as 10m or 1h30m, an RFC 3339 time such as "
                     "2024-05-01T12:00:00Z, or Unix seconds", text)
-        return None
-    if stamp.tzinfo is None:
-        inputs.fail("since", "a time with its zone, such as 2024-05-01T12:00:00Z", text)
-        return None
-    return stamp.timestamp()
+    return stamp
 
 
 def _read_copy(inputs: InputReader) -> tuple[CopySpec, ...]:

@@ -4,7 +4,6 @@ service is ready, or exactly why one is not."""
 from __future__ import annotations
 
 import gc
-import re
 import subprocess
 import time
 from dataclasses import dataclass, replace
@@ -47,7 +46,6 @@ PULL_POLICIES = ("missing", "always", "never")
 DEFAULT_TIMEOUT = 300.0
 DEFAULT_LOG_LINES = 100
 UP_STOP_GRACE = 5.0
-_PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _COMPOSE_FILES = "compose.yaml, compose.yml, docker-compose.yml or docker-compose.yaml"
 
 
@@ -77,9 +75,9 @@ class Settings:
         return cls(
             working_directory=directory,
             compose_files=_compose_files(inputs, directory, check=directory_ok),
-            project_name=_project_name(inputs, ctx),
+            project_name=inputs.project_name() or default_project_name(ctx),
             profiles=inputs.items("profiles"),
-            env_files=_env_files(inputs, directory),
+            env_files=inputs.existing_files("env-file", directory),
             services=inputs.items("services"),
             build=inputs.boolean("build", default=False),
             pull=inputs.choice("pull", PULL_POLICIES, default="missing"),
@@ -102,7 +100,7 @@ class Settings:
 
 
 def _compose_files(inputs: InputReader, directory: Path, check: bool) -> tuple[Path, ...]:
-    given = inputs.items("compose-file")
+    given = inputs.file_names("compose-file")
     if not check:
         return ()
     if not given:
@@ -111,30 +109,7 @@ def _compose_files(inputs: InputReader, directory: Path, check: bool) -> tuple[P
             inputs.fail("compose-file", f"a compose file; there is no {_COMPOSE_FILES} in "
                         f"{directory}")
         return found
-    files = tuple(directory / name for name in given)
-    missing = [str(f) for f in files if not f.is_file()]
-    if missing:
-        inputs.fail("compose-file", "existing files; not found: " + ", ".join(missing),
-                    ", ".join(given))
-    return files
-
-
-def _project_name(inputs: InputReader, ctx: RunContext) -> str | None:
-    name = inputs.optional_text("project-name")
-    if name is None:
-        return default_project_name(ctx)
-    if not _PROJECT_NAME.fullmatch(name):
-        inputs.fail("project-name", "a Compose project name: lowercase letters, digits, "
-                    "'-' and '_', starting with a letter or digit", name)
-    return name
-
-
-def _env_files(inputs: InputReader, directory: Path) -> tuple[Path, ...]:
-    files = tuple(directory / name for name in inputs.items("env-file"))
-    missing = [str(f) for f in files if not f.is_file()]
-    if missing:
-        inputs.fail("env-file", "existing files; not found: " + ", ".join(missing))
-    return files
+    return inputs.existing_files("compose-file", directory)
 
 
 def _wait(inputs: InputReader) -> dict[str, ServiceWait]:
@@ -294,7 +269,7 @@ def _explain_failure(wf: Workflow, settings: Settings, result: WaitResult,
     if up_problem:
         details += "\n\n" + md.escape(up_problem)
     # The handler puts the message in the job summary; compose's words are outside text.
-    raise ActionFailed(md.escape(message), details, annotated=True)
+    raise ActionFailed(message, details, annotated=True)
 
 
 def _up_problem(result: WaitResult) -> str:

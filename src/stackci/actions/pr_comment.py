@@ -3,10 +3,8 @@ pipeline's verdict, test results, coverage and the user's own Markdown."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import requests
 from github import GithubException
@@ -23,6 +21,7 @@ from stackci.core.runner.action import ActionRun
 from stackci.core.runner.context import RunContext
 from stackci.core.runner.errors import ActionFailed
 from stackci.core.runner.inputs import InputReader
+from stackci.core.runner.jobs import JobResult
 from stackci.core.runner.workflow import Workflow
 from stackci.report.comment import (
     CommentData,
@@ -38,8 +37,6 @@ from stackci.report.comment import (
 from stackci.report.coverage import read_coverage
 from stackci.report.files import expand_globs
 from stackci.report.junit import read_junit
-from stackci.report.needs import EXPECTED as NEEDS_EXPECTED
-from stackci.report.needs import JobResult, parse_needs
 
 MODES = ("upsert", "recreate", "append", "delete")
 MAX_KEY_CHARS = 200
@@ -65,16 +62,17 @@ class Settings:
     @classmethod
     def from_inputs(cls, inputs: InputReader, ctx: RunContext) -> Settings:
         pr_number = inputs.integer("pr-number", 0, minimum=1) or None
-        body = _body(inputs, ctx)
-        needs_text = inputs.optional_text("needs")
-        needs = _needs(inputs, needs_text)
+        body = inputs.markdown_or_file("body", "body-file", ctx.workspace,
+                                       MAX_BODY_FILE_BYTES)
+        needs = inputs.needs()
         junit = inputs.items("junit")
         coverage = inputs.items("coverage")
         key = inputs.text("key") or default_key(ctx)
         if len(key) > MAX_KEY_CHARS:
             inputs.fail("key", f"at most {MAX_KEY_CHARS} characters", key)
         mode = inputs.choice("mode", MODES, "upsert")
-        said = body is not None or needs_text is not None or junit or coverage
+        needs_given = inputs.optional_text("needs") is not None
+        said = body is not None or needs_given or junit or coverage
         if mode != "delete" and not said and not _tried_body(inputs):
             inputs.fail("body", "something to post: at least one of body, body-file, needs, "
                         "junit or coverage (or mode: delete)")
@@ -87,47 +85,9 @@ class Settings:
                    inputs.text("comment-author"))
 
 
-def _body(inputs: InputReader, ctx: RunContext) -> str | None:
-    body = inputs.markdown_text("body")  # the user's Markdown, exactly as given
-    file_name = inputs.optional_text("body-file")
-    if file_name is None:
-        return body
-    if body is not None:
-        inputs.fail("body-file", "either body or body-file, not both", file_name)
-        return body
-    path = Path(file_name) if Path(file_name).is_absolute() else ctx.workspace / file_name
-    try:
-        if path.stat().st_size > MAX_BODY_FILE_BYTES:
-            inputs.fail("body-file", f"a Markdown file of at most "
-                        f"{MAX_BODY_FILE_BYTES // 1024 // 1024} MiB", file_name)
-            return None
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        inputs.fail("body-file", f"an existing file; {path} does not exist", file_name)
-    except IsADirectoryError:
-        inputs.fail("body-file", f"a file; {path} is a folder", file_name)
-    except UnicodeDecodeError:
-        inputs.fail("body-file", "a UTF-8 text file", file_name)
-    except OSError as exc:
-        inputs.fail("body-file", f"a readable file ({exc.strerror})", file_name)
-    return None
-
-
 def _tried_body(inputs: InputReader) -> bool:
     """A body-file was given but could not be read: that error is the one to report."""
     return any(error.name == "body-file" for error in inputs.errors)
-
-
-def _needs(inputs: InputReader, text: str | None) -> tuple[JobResult, ...] | None:
-    if text is None:
-        return None
-    try:
-        return parse_needs(json.loads(text))
-    except json.JSONDecodeError as exc:
-        inputs.fail("needs", f"{NEEDS_EXPECTED} (invalid JSON: {exc.msg})", text)
-    except ValueError as exc:
-        inputs.fail("needs", str(exc), text)
-    return None
 
 
 # -- the work ---------------------------------------------------------------------------

@@ -1,31 +1,17 @@
-"""The results of the jobs this one needs, from `${{ toJSON(needs) }}`:
-
-    {"build": {"result": "success", "outputs": {}}, "test": {"result": "failure", ...}}
-
-and the verdict a reviewer reads first: "Ready to merge" only when every job succeeded
-(a skipped or cancelled job is not a success: what it would have checked is unknown)."""
+"""The verdict a reviewer reads first, on the jobs this one needs (their model is
+`core.runner.jobs`): "Ready to merge" only when every job succeeded (a skipped or
+cancelled job is not a success: what it would have checked is unknown)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from stackci.core.runner.jobs import NEEDS_EXPECTED, RESULTS, JobResult, parse_needs
 from stackci.core.text.markdown import inline_code
 
-RESULTS = ("success", "failure", "cancelled", "skipped")
-ICONS = {"success": "✅", "failure": "❌", "cancelled": "🚫", "skipped": "⏭️"}
-EXPECTED = ('the JSON of `${{ toJSON(needs) }}`: an object of jobs, each with a "result" '
-            "(success, failure, cancelled or skipped)")
+__all__ = ["EXPECTED", "RESULTS", "JobResult", "Verdict", "parse_needs", "verdict"]
 
-
-@dataclass(frozen=True)
-class JobResult:
-    job: str
-    result: str  # one of RESULTS
-
-    @property
-    def icon(self) -> str:
-        return ICONS.get(self.result, "❔")
+EXPECTED = NEEDS_EXPECTED
 
 
 @dataclass(frozen=True)
@@ -33,21 +19,6 @@ class Verdict:
     ready: bool
     headline: str  # "✅ Ready to merge"
     explanation: str  # Markdown, one sentence
-
-
-def parse_needs(data: Any) -> tuple[JobResult, ...]:
-    """Jobs in the order given. Raises ValueError (saying what was expected) otherwise."""
-    if not isinstance(data, dict):
-        raise ValueError(EXPECTED)  # noqa: TRY004 - reported as a bad input, not a bug
-    if not data:
-        raise ValueError(EXPECTED + ', with at least one job (a job without `needs:` sees {})')
-    jobs = []
-    for job, entry in data.items():
-        result = entry.get("result") if isinstance(entry, dict) else None
-        if result not in RESULTS:
-            raise ValueError(f"{EXPECTED}; job {job!r} has no valid result")
-        jobs.append(JobResult(str(job), str(result)))
-    return tuple(jobs)
 
 
 def verdict(jobs: tuple[JobResult, ...], failing_tests: int = 0, unconfirmed: int = 0,

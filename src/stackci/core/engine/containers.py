@@ -8,20 +8,19 @@ inspect mapping."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from stackci.core.engine.compose import NUMBER_LABEL, ONEOFF_LABEL, SERVICE_LABEL
+from stackci.core.text.times import parse_time
 
 if TYPE_CHECKING:
     import docker
 
 # Addresses that mean "every interface"; a client reaches them through loopback.
 _ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
-_ENGINE_TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)")
 # States in which a container has ended a run: its exit code is that run's.
 _ENDED = frozenset({"exited", "dead", "restarting"})
 # The signals `compose stop`/`down`/`docker kill` end a container with.
@@ -208,17 +207,11 @@ def _port_key(key: str) -> tuple[int, str]:
 
 
 def parse_engine_time(text: str) -> float | None:
-    """Seconds since the epoch from the engine's RFC 3339 times (nanoseconds cut to
-    microseconds, any zone); None for the zero time the engine uses for "never"."""
-    match = _ENGINE_TIME.fullmatch(text.strip())
-    if not match or match.group(1).startswith("0001-"):
+    """Seconds since the epoch from the engine's RFC 3339 times; None for the zero time
+    the engine uses for "never"."""
+    if text.startswith("0001-"):
         return None
-    head, frac, zone = match.groups()
-    stamp = f"{head}.{(frac or '0')[:6]:0<6}{'+00:00' if zone == 'Z' else zone}"
-    try:
-        return datetime.fromisoformat(stamp).timestamp()
-    except ValueError:
-        return None
+    return parse_time(text)
 
 
 def format_time(seconds: float | None) -> str | None:

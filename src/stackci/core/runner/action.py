@@ -18,6 +18,7 @@ from stackci.core.runner.errors import ActionFailed, BadInputs
 from stackci.core.runner.inputs import InputReader
 from stackci.core.runner.manifest import ActionManifest, load_manifest
 from stackci.core.runner.workflow import Workflow
+from stackci.core.text import markdown as md
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -86,7 +87,8 @@ def execute(
         except ActionFailed as exc:
             if not exc.annotated:
                 wf.error(str(exc), title=f"{name} failed")
-            wf.summary.add(f"### ❌ {name} failed\n\n{exc}\n\n{exc.details}".rstrip())
+            wf.summary.add(f"### ❌ {name} failed\n\n{md.escape(str(exc))}\n\n"
+                           f"{exc.summary}".rstrip())
             code = EXIT_FAILED
         except KeyboardInterrupt:
             wf.error(f"{name} was interrupted", title=f"{name} failed")
@@ -95,7 +97,8 @@ def execute(
             wf.error(f"{name} stopped on an unexpected error: {type(exc).__name__}: {exc}",
                      title=f"{name} crashed")
             wf.debug(traceback.format_exc())
-            wf.summary.add(f"### ❌ {name} crashed\n\n`{type(exc).__name__}`: {exc}")
+            wf.summary.add(f"### ❌ {name} crashed\n\n`{type(exc).__name__}`: "
+                           f"{md.escape(str(exc))}")
             code = EXIT_FAILED
         wf.finish()
     return code

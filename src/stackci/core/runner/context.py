@@ -28,6 +28,9 @@ class RunContext:
     event_name: str
     workspace: Path
     event: dict[str, Any] = field(default_factory=dict)
+    # The whole environment the action runs in, read here once: no action reads
+    # `os.environ` itself (tests hand in a mapping of their own).
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], cwd: Path | None = None) -> RunContext:
@@ -58,6 +61,7 @@ class RunContext:
             event_name=env.get("GITHUB_EVENT_NAME", ""),
             workspace=Path(env.get("GITHUB_WORKSPACE") or cwd or Path.cwd()),
             event=event,
+            env=dict(env),
         )
 
     @property

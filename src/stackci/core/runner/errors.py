@@ -26,11 +26,14 @@ class BadInputs(Exception):  # noqa: N818 - reads as what it is
 
 class ActionFailed(Exception):  # noqa: N818
     """The action's check failed (a service not ready, a gate closed): exit 1.
-    `details` is Markdown for the job summary."""
 
-    def __init__(self, message: str, details: str = "", annotated: bool = False) -> None:
+    `message` is plain text: it becomes an annotation as it is and is escaped where it
+    enters the job summary, so a path or an API message in it cannot render as
+    Markdown. `summary` is Markdown the action built itself, added below it."""
+
+    def __init__(self, message: str, summary: str = "", annotated: bool = False) -> None:
         super().__init__(message)
-        self.details = details
+        self.summary = summary
         # True when the action already wrote its own annotations (one per service, say).
         self.annotated = annotated
 

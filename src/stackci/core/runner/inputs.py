@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import yaml
 
 from stackci.core.runner.errors import BadInputs, InputError
+from stackci.core.runner.jobs import NEEDS_EXPECTED, JobResult, parse_needs
 from stackci.core.runner.manifest import ActionManifest
 
 T = TypeVar("T")
@@ -24,6 +25,8 @@ T = TypeVar("T")
 TRUE_FORMS = frozenset({"true", "True", "TRUE"})
 FALSE_FORMS = frozenset({"false", "False", "FALSE"})
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)?")
+# Compose's rule for project names.
+PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
@@ -231,6 +234,71 @@ class InputReader:
         if must_exist and not path.exists():
             self.fail(name, f"an existing {kind}; {path} does not exist", text)
         return path
+
+    # -- shared readers (one per kind of input several actions take) --------------------
+    def project_name(self, name: str = "project-name") -> str | None:
+        """A Compose project name, checked against Compose's rule; None when not given."""
+        value = self.optional_text(name)
+        if value is not None and not PROJECT_NAME.fullmatch(value):
+            self.fail(name, "a Compose project name: lowercase letters, digits, '-' and "
+                      "'_', starting with a letter or digit", value)
+        return value
+
+    def file_names(self, name: str) -> tuple[str, ...]:
+        """File names, one per line or separated by commas: the one way every action
+        splits a list of files (`compose-file`, `env-file`)."""
+        return self.items(name, parse_list)
+
+    def existing_files(self, name: str, base: Path) -> tuple[Path, ...]:
+        """`file_names`, relative to `base` unless absolute, each of which must exist."""
+        given = self.file_names(name)
+        files = tuple(base / item for item in given)
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing:
+            self.fail(name, "existing files; not found: " + ", ".join(missing),
+                      ", ".join(given))
+        return files
+
+    def markdown_or_file(self, text_name: str, file_name: str, base: Path,
+                         max_bytes: int) -> str | None:
+        """Markdown given inline (`text_name`, kept exactly as given) or in a UTF-8 file
+        (`file_name`, relative to `base`), not both; None when neither is."""
+        body = self.markdown_text(text_name)
+        given = self.optional_text(file_name)
+        if given is None:
+            return body
+        if body is not None:
+            self.fail(file_name, f"either {text_name} or {file_name}, not both", given)
+            return body
+        path = Path(given) if Path(given).is_absolute() else base / given
+        try:
+            if path.stat().st_size > max_bytes:
+                self.fail(file_name, f"a Markdown file of at most "
+                          f"{max_bytes // 1024 // 1024} MiB", given)
+                return None
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            self.fail(file_name, f"an existing file; {path} does not exist", given)
+        except IsADirectoryError:
+            self.fail(file_name, f"a file; {path} is a folder", given)
+        except UnicodeDecodeError:
+            self.fail(file_name, "a UTF-8 text file", given)
+        except OSError as exc:
+            self.fail(file_name, f"a readable file ({exc.strerror})", given)
+        return None
+
+    def needs(self, name: str = "needs") -> tuple[JobResult, ...] | None:
+        """The `needs` context as JSON (`${{ toJSON(needs) }}`); None when not given."""
+        text = self.optional_text(name)
+        if text is None:
+            return None
+        try:
+            return parse_needs(json.loads(text))
+        except json.JSONDecodeError as exc:
+            self.fail(name, f"{NEEDS_EXPECTED} (invalid JSON: {exc.msg})", text)
+        except ValueError as exc:
+            self.fail(name, str(exc), text)
+        return None
 
     def done(self) -> None:
         if self.errors:
