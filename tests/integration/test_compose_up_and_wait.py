@@ -686,6 +686,10 @@ BAD_INPUTS = [
     ("negative timeout", {"timeout": "-5s"}, GOOD, "timeout"),
     ("unparsable timeout", {"timeout": "soon"}, GOOD, "timeout"),
     ("zero timeout", {"timeout": "0"}, GOOD, "timeout"),
+    # Was: passed validation, started `up`, then crashed with OverflowError (exit 1).
+    ("timeout beyond any job", {"timeout": "99999999999h"}, GOOD, "timeout"),
+    ("timeout over 6h", {"timeout": "6h1s"}, GOOD, "timeout"),
+    ("service timeout over 6h", {"wait": "db: {running: true, timeout: 7h}"}, GOOD, "wait"),
     ("bad pull", {"pull": "sometimes"}, GOOD, "pull"),
     ("bad build", {"build": "yes please"}, GOOD, "build"),
     ("bad fail-fast", {"fail-fast": "maybe"}, GOOD, "fail-fast"),

@@ -128,6 +128,8 @@ def test_status_rule_reads_back_for_people() -> None:
     ({"timeout": "-5s"}, "duration"),
     ({"timeout": -5}, "above zero"),
     ({"timeout": 0}, "above zero"),
+    ({"timeout": "99999999999h"}, "at most 6h"),
+    ({"interval": 21601}, "at most 6h"),
     ({"interval": True}, "duration"),
     ([], "empty list"),
     ([{"timeout": "1s"}, {"timeout": "2s"}], "timeout is given more than once"),

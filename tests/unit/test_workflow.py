@@ -142,3 +142,24 @@ def test_on_a_laptop_outputs_are_json_on_stdout_and_the_rest_on_stderr() -> None
     wf.finish()
     assert json.loads(out.getvalue()) == {"project-name": "demo"}
     assert err.getvalue() == "progress\nerror: db: bad thing\n"
+
+
+def test_on_a_laptop_json_valued_outputs_are_json_values() -> None:
+    # Was: {"services": "{\"api\": ...}"}, so `jq .services.api` found nothing.
+    out, err = io.StringIO(), io.StringIO()
+    wf = Workflow({}, stdout=out, stderr=err)
+    wf.set_output("services", {"api": {"ready": True, "ports": {"80/tcp": "127.0.0.1:1"}}})
+    wf.set_output("failed", [])
+    wf.set_output("ready-seconds", "1.25")
+    wf.finish()
+    printed = json.loads(out.getvalue())
+    assert printed == {"services": {"api": {"ready": True, "ports": {"80/tcp": "127.0.0.1:1"}}},
+                       "failed": [], "ready-seconds": "1.25"}
+
+
+def test_in_a_workflow_json_valued_outputs_stay_strings(wf_env: dict[str, str]) -> None:
+    wf = Workflow(wf_env, stdout=io.StringIO(), stderr=io.StringIO())
+    wf.set_output("failed", ["api"])
+    wf.finish()
+    outputs = parse_output_file(Path(wf_env["GITHUB_OUTPUT"]).read_text())
+    assert outputs == {"failed": '["api"]'}

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from stackci.core.runner.inputs import parse_duration
+from stackci.core.runner.inputs import MAX_TIMEOUT, format_duration, parse_duration
 
 STATE_CHECKS = ("healthy", "running", "completed")
 ACTIVE_CHECKS = ("http", "tcp", "exec", "log")
@@ -264,6 +264,9 @@ def _duration(value: Any, where: str) -> float | None:
                             f"got {value!r}") from exc
     if seconds <= 0:
         raise WaitSpecError(f"{where}: expected a duration above zero, got {value!r}")
+    if seconds > MAX_TIMEOUT:
+        raise WaitSpecError(f"{where}: expected a duration of at most "
+                            f"{format_duration(MAX_TIMEOUT)}, got {value!r}")
     return seconds
 
 

@@ -27,6 +27,8 @@ FALSE_FORMS = frozenset({"false", "False", "FALSE"})
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)?")
 # Compose's rule for project names.
 PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+# The longest a job may run on GitHub's hosted runners: no wait in StackCI is longer.
+MAX_TIMEOUT = 6 * 3600.0
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
@@ -78,6 +80,16 @@ def parse_duration(text: str) -> float:
     if not text or pos != len(text):
         raise ValueError("a duration such as 90, 90s, 2m or 1h")
     return total
+
+
+def format_duration(seconds: float) -> str:
+    """`6h`, `1h30m`, `90s`: a duration as the inputs take it."""
+    whole = int(seconds)
+    if whole != seconds or whole < 60:
+        return f"{seconds:g}s"
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return "".join(f"{v}{u}" for v, u in ((hours, "h"), (minutes, "m"), (secs, "s")) if v)
 
 
 def parse_list(text: str) -> tuple[str, ...]:
@@ -177,13 +189,17 @@ class InputReader:
 
         return self._typed(name, parse, default)
 
-    def duration(self, name: str, default: float, allow_zero: bool = False) -> float:
-        """Seconds; negative values never parse, zero only where `allow_zero`."""
+    def duration(self, name: str, default: float, allow_zero: bool = False,
+                 maximum: float = MAX_TIMEOUT) -> float:
+        """Seconds; negative values never parse, zero only where `allow_zero`, nothing
+        above `maximum` (each duration input documents its own)."""
 
         def parse(text: str) -> float:
             seconds = parse_duration(text)
             if seconds == 0 and not allow_zero:
                 raise ValueError("a duration above zero, such as 90, 90s, 2m or 1h")
+            if seconds > maximum:
+                raise ValueError(f"a duration of at most {format_duration(maximum)}")
             return seconds
 
         return self._typed(name, parse, default)

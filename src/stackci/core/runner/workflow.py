@@ -102,6 +102,7 @@ class Workflow:
         self._output_file = env.get("GITHUB_OUTPUT") or None
         self.secrets = SecretRegistry()
         self.outputs: dict[str, str] = {}
+        self._json_outputs: set[str] = set()  # set from a value that is not a string
         self.summary = JobSummary(env.get("GITHUB_STEP_SUMMARY") or None, self.secrets)
         self._log_filter = RedactingFilter(self.secrets)
 
@@ -204,15 +205,32 @@ class Workflow:
         text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
         text = self.secrets.redact(text)
         self.outputs[name] = text
+        if isinstance(value, str):
+            self._json_outputs.discard(name)
+        else:
+            self._json_outputs.add(name)
         if self._output_file:
             with Path(self._output_file).open("a", encoding="utf-8", newline="") as handle:
                 handle.write(prepare_key_value_message(name, text) + "\n")
 
     def finish(self) -> None:
-        """On a laptop, print the outputs as one JSON object on stdout."""
+        """On a laptop, print the outputs as one JSON object on stdout. An output set
+        from a list, a mapping, a number or a boolean is a JSON value there (`jq
+        .services.api` works); on the runner every output is a string, as GitHub
+        requires."""
         if not self._output_file:
-            self._write(self._stdout, json.dumps(self.outputs, indent=2, sort_keys=True))
+            result = {name: _json_or_text(text) if name in self._json_outputs else text
+                      for name, text in self.outputs.items()}
+            self._write(self._stdout, json.dumps(result, indent=2, sort_keys=True))
         self.summary.flush()
+
+
+def _json_or_text(text: str) -> Any:
+    # Redaction may have cut into the JSON (a secret spanning a quote): then the text.
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 class JobSummary:
