@@ -22,7 +22,6 @@ from github.Repository import Repository
 
 from stackci.core.github.client import describe_api_error, github_client
 from stackci.core.github.pulls import (
-    FORK_COMMENT_ADVICE,
     ReadOnlyToken,
     find_pr_number_or_none,
     token_login,
@@ -31,6 +30,7 @@ from stackci.core.github.sticky import StickyComment, default_key, hidden_marker
 from stackci.core.runner.action import ActionRun
 from stackci.core.runner.context import RunContext
 from stackci.core.runner.errors import ActionFailed, BadInputs, InputError
+from stackci.core.runner.forks import FORK_COMMENT_ADVICE
 from stackci.core.runner.inputs import InputReader, parse_lines
 from stackci.core.runner.workflow import Workflow
 from stackci.core.text import markdown as md

@@ -11,7 +11,6 @@ from github import GithubException
 
 from stackci.core.github.client import describe_api_error, github_client
 from stackci.core.github.pulls import (
-    FORK_COMMENT_ADVICE,
     ReadOnlyToken,
     find_pr_number_or_none,
     token_login,
@@ -20,6 +19,7 @@ from stackci.core.github.sticky import StickyComment, StickyOutcome, default_key
 from stackci.core.runner.action import ActionRun
 from stackci.core.runner.context import RunContext
 from stackci.core.runner.errors import ActionFailed
+from stackci.core.runner.forks import FORK_COMMENT_ADVICE
 from stackci.core.runner.inputs import InputReader
 from stackci.core.runner.jobs import JobResult
 from stackci.core.runner.workflow import Workflow

@@ -15,13 +15,6 @@ from stackci.core.runner.context import RunContext
 # writes is signed by this bot.
 WORKFLOW_TOKEN_USER = "github-actions[bot]"  # noqa: S105 - a login, not a secret
 _QUEUE_REF = re.compile(r"gh-readonly-queue/.+/pr-(\d+)-[0-9a-f]+$")
-# What to do about it, for every action that comments (one text, so they agree).
-FORK_COMMENT_ADVICE = (
-    "A `pull_request` run from a fork gets a read-only token. To publish comments on fork "
-    "PRs safely, upload what the comment needs as an artifact and post it from a separate "
-    "workflow triggered by `workflow_run` (it gets a write token and runs none of the PR's "
-    "code); never use `pull_request_target` with a checkout of the PR's code."
-)
 
 
 class ReadOnlyToken(Exception):  # noqa: N818 - reads as what it is
