@@ -21,8 +21,8 @@ from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from stackci.core.github.client import describe_api_error, github_client
+from stackci.core.github.errors import ReadOnlyToken
 from stackci.core.github.pulls import (
-    ReadOnlyToken,
     find_pr_number_or_none,
     token_login,
 )
@@ -602,7 +602,7 @@ def set_closed_outputs(wf: Workflow, reason: str) -> None:
 def run(settings: Settings, run: ActionRun) -> None:
     ctx, wf = run.ctx, run.wf
     # Lazy: objects are read when used, so a gate costs one request (the PR).
-    gh = github_client(settings.github_token, ctx).withLazy(True)
+    gh = github_client(settings.github_token, ctx, lazy=True)
     try:
         report, repo = gather(settings, ctx, gh)
     except BadCredentialsException as exc:  # a bad input: exit 2, no outputs, as for others

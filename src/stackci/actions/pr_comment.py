@@ -10,8 +10,8 @@ import requests
 from github import GithubException
 
 from stackci.core.github.client import describe_api_error, github_client
+from stackci.core.github.errors import ReadOnlyToken
 from stackci.core.github.pulls import (
-    ReadOnlyToken,
     find_pr_number_or_none,
     token_login,
 )
@@ -108,7 +108,7 @@ def run(settings: Settings, run: ActionRun) -> None:
 
 def _publish(settings: Settings, run: ActionRun, comment: str) -> None:
     ctx = run.ctx
-    gh = github_client(settings.github_token, ctx).withLazy(True)  # no request until needed
+    gh = github_client(settings.github_token, ctx, lazy=True)  # no request until needed
     repo = gh.get_repo(ctx.repository)
     number = settings.pr_number or find_pr_number_or_none(ctx, repo)
     if number is None:
