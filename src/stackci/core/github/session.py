@@ -4,7 +4,7 @@ session's time budget, the repository and pull request the run is about (with wh
 is none), who the token writes as, and the one mapping of a failed call to what the
 action says and how it exits (`core.github.errors`).
 
-    github = GitHubSettings.from_inputs(inputs, token_for="may write issues")
+    github = GitHubSettings.from_inputs(inputs, purpose="may write issues")
     session = GitHubSession(github, ctx, writes=ISSUES, timeout=120)
     with session.failures("could not open the issue"):   # 401: exit 2; else exit 1
         issue = session.repo.create_issue(...)
@@ -62,14 +62,14 @@ class GitHubSettings:
     comment_author: str = ""
 
     @classmethod
-    def from_inputs(cls, inputs: InputReader, *, token_for: str,
+    def from_inputs(cls, inputs: InputReader, *, purpose: str,
                     author_input: bool = True) -> GitHubSettings:
         """`github-token` (registered for masking as it is read) and, when the action
-        declares it (`author_input`), `comment-author`. `token_for` says what the token
+        declares it (`author_input`), `comment-author`. `purpose` says what the token
         is for, in the error for an empty one: "can read the pull request"."""
         token = inputs.secret("github-token")
         if not token:
-            inputs.fail("github-token", f"a token that {token_for} (it was empty; the "
+            inputs.fail("github-token", f"a token that {purpose} (it was empty; the "
                                         "default is the workflow's own token)")
         return cls(token, inputs.text("comment-author") if author_input else "")
 
