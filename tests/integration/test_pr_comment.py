@@ -233,9 +233,9 @@ def test_faults_are_survived_without_a_second_write(
 
 def test_an_unknown_token_fails_clearly_without_showing_it(pr: PullRequestRun) -> None:
     result = pr.run({"body": "x", "github-token": "ghs_nobody_knows_me"})
-    assert result.code == 1, result
+    assert result.code == 2, result
     [error] = result.errors()
-    assert error.message.startswith("GitHub refused the token")
+    assert error.message.startswith("input 'github-token': expected a token GitHub accepts")
     assert "Traceback" not in result.stdout + result.stderr
     assert_no_token(result, "ghs_nobody_knows_me")
 
@@ -276,7 +276,8 @@ def test_no_pull_request_is_a_notice_and_a_skip(pr: PullRequestRun) -> None:
     assert result.code == 0, result
     assert result.outputs["action"] == "skipped"
     [notice] = [a for a in result.annotations if a.kind == "notice"]
-    assert notice.message.startswith("No pull request for this run (event: push)")
+    assert notice.message == ("No pull request for this run: no open pull request has the "
+                              "pushed commit 0000000 as its head; nothing to comment on.")
     assert "nobody reads this" in result.summary
     assert pr.fake.requests(method="POST") == []
 
@@ -439,3 +440,16 @@ def test_comment_author_for_an_app_token_finds_its_comment(pr: PullRequestRun) -
     assert [(r.method, r.path) for r in pr.fake.requests() if r.method != "GET"] == [
         ("PATCH", f"/repos/{REPO}/issues/comments/{old.id}")]
     assert not pr.fake.requests("GET", "/user")
+
+
+def test_no_pull_request_is_explained_as_label_gate_explains_it(pr: PullRequestRun) -> None:
+    """The notice says why there is no PR, in the session's words (label-gate's)."""
+    issue = pr.fake.state.add_issue(REPO, "A plain issue")
+    event = pr.root / "issue-event.json"
+    event.write_text(json.dumps({"action": "created", "issue": {"number": issue.number}}))
+    env = pr.env(GITHUB_EVENT_NAME="issue_comment", GITHUB_EVENT_PATH=str(event))
+    result = pr.run({"body": "x"}, env)
+    assert result.code == 0, result
+    [notice] = [a.message for a in result.annotations if a.kind == "notice"]
+    assert notice == (f"No pull request for this run: #{issue.number} of this issue_comment "
+                      "run is an issue, not a pull request; nothing to comment on.")

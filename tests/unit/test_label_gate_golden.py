@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from stackci.actions.label_gate import (
+from stackci.labels import (
     PrLabel,
     PullInfo,
     PushTime,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from stackci.actions.label_gate import (
+from stackci.labels import (
     PrLabel,
     PushTime,
     Rules,

@@ -10,7 +10,7 @@ from github import Auth, Github
 
 from fake_github import FakeGitHub
 from fake_github.fixtures import BOT, READONLY_TOKEN, REPO, WRITER_TOKEN
-from stackci.core.github.pulls import ReadOnlyToken
+from stackci.core.github.errors import ReadOnlyToken
 from stackci.core.github.sticky import ENTRY_MARK, MAX_COMMENT_CHARS, StickyComment, hidden_marker
 
 MARK = hidden_marker("pr-comment", "ci/test")

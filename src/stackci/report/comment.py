@@ -13,7 +13,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from stackci.core.github.pulls import FORK_COMMENT_ADVICE
+from stackci.core.runner.forks import FORK_COMMENT_ADVICE
 from stackci.core.runner.workflow import SUMMARY_LIMIT
 from stackci.core.text import markdown as md
 from stackci.report.coverage import CoverageTotals

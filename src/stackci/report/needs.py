@@ -1,12 +1,13 @@
-"""The verdict a reviewer reads first, on the jobs this one needs (their model is
-`core.runner.jobs`): "Ready to merge" only when every job succeeded (a skipped or
-cancelled job is not a success: what it would have checked is unknown)."""
+"""The verdict a reviewer reads first, on the jobs this one needs, worded for a pull
+request: the run's outcome (`core.runner.jobs.RunOutcome`) with the PR's stricter rule,
+"Ready to merge" only when every job succeeded (a skipped or cancelled job is not a
+success: what it would have checked is unknown) and the tests confirm it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stackci.core.runner.jobs import NEEDS_EXPECTED, RESULTS, JobResult, parse_needs
+from stackci.core.runner.jobs import NEEDS_EXPECTED, RESULTS, JobResult, RunOutcome, parse_needs
 from stackci.core.text.markdown import inline_code
 
 __all__ = ["EXPECTED", "RESULTS", "JobResult", "Verdict", "parse_needs", "verdict"]
@@ -28,17 +29,17 @@ def verdict(jobs: tuple[JobResult, ...], failing_tests: int = 0, unconfirmed: in
     does not make a PR ready, nor does a result file that could not be read or a pattern
     that found none (`unconfirmed`, `unconfirmed_why` saying which), since either may
     hide failures."""
+    outcome = RunOutcome.of(jobs)
     parts = []
-    for result in ("failure", "cancelled", "skipped"):
-        names = [inline_code(j.job) for j in jobs if j.result == result]
+    for word, names in (("failed", outcome.failed), ("cancelled", outcome.cancelled),
+                        ("skipped", outcome.skipped)):
         if names:
-            word = {"failure": "failed", "cancelled": "cancelled", "skipped": "skipped"}[result]
-            parts.append(f"{len(names)} {word} ({', '.join(names)})")
-    not_ok = len(jobs) - sum(j.result == "success" for j in jobs)
+            parts.append(f"{len(names)} {word} ({', '.join(map(inline_code, names))})")
+    not_ok = outcome.total - len(outcome.succeeded)
     if not_ok:
-        explanation = f"{not_ok} of {len(jobs)} jobs did not succeed: {'; '.join(parts)}."
+        explanation = f"{not_ok} of {outcome.total} jobs did not succeed: {'; '.join(parts)}."
     else:
-        many = f"All {len(jobs)} jobs" if len(jobs) > 1 else "The job"
+        many = f"All {outcome.total} jobs" if outcome.total > 1 else "The job"
         explanation = f"{many} succeeded."
     if failing_tests:
         noun = "test" if failing_tests == 1 else "tests"
@@ -46,6 +47,6 @@ def verdict(jobs: tuple[JobResult, ...], failing_tests: int = 0, unconfirmed: in
     if unconfirmed:
         why = unconfirmed_why or f"{unconfirmed} test result source(s) could not be read"
         explanation += f" The tests cannot be confirmed: {why} (below)."
-    if not_ok or failing_tests or unconfirmed:
+    if not outcome.all_succeeded or failing_tests or unconfirmed:
         return Verdict(False, "❌ Not ready to merge", explanation)
     return Verdict(True, "✅ Ready to merge", explanation)

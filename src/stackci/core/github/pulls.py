@@ -1,9 +1,10 @@
-"""Which pull request a run is about, and who the token is: shared by every action that
-talks to pull requests."""
+"""Which pull request a run is about (and, when none, why), and who the token is:
+shared by every action that talks to pull requests, through the session."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from github import Github, GithubException
 from github.PullRequest import PullRequest
@@ -15,22 +16,6 @@ from stackci.core.runner.context import RunContext
 # writes is signed by this bot.
 WORKFLOW_TOKEN_USER = "github-actions[bot]"  # noqa: S105 - a login, not a secret
 _QUEUE_REF = re.compile(r"gh-readonly-queue/.+/pr-(\d+)-[0-9a-f]+$")
-# What to do about it, for every action that comments (one text, so they agree).
-FORK_COMMENT_ADVICE = (
-    "A `pull_request` run from a fork gets a read-only token. To publish comments on fork "
-    "PRs safely, upload what the comment needs as an artifact and post it from a separate "
-    "workflow triggered by `workflow_run` (it gets a write token and runs none of the PR's "
-    "code); never use `pull_request_target` with a checkout of the PR's code."
-)
-
-
-class ReadOnlyToken(Exception):  # noqa: N818 - reads as what it is
-    """The token may read but not write (a pull request from a fork gets such a token)."""
-
-
-def is_read_only_refusal(exc: GithubException) -> bool:
-    message = str((exc.data or {}).get("message", "")) if isinstance(exc.data, dict) else ""
-    return exc.status == 403 and "not accessible by integration" in message
 
 
 def token_login(gh: Github) -> str:
@@ -79,3 +64,33 @@ def find_pr_number_or_none(ctx: RunContext, repo: Repository) -> int | None:
         if exc.status in (404, 422):
             return None
         raise
+
+
+@dataclass(frozen=True)
+class PullLookup:
+    """The pull request a run is about, or None and a sentence saying why there is none
+    (`no open pull request has the pushed commit 1a2b3c4 as its head`)."""
+
+    number: int | None
+    why_none: str = ""
+
+
+def resolve_pull(ctx: RunContext, repo: Repository, given: int | None = None) -> PullLookup:
+    """`given` (an action's `pr-number`) when set, else the run's own (`find_pr_number`)."""
+    if given is not None:
+        return PullLookup(given)
+    number = find_pr_number_or_none(ctx, repo)
+    if number is not None:
+        return PullLookup(number)
+    return PullLookup(None, why_no_pull(ctx))
+
+
+def why_no_pull(ctx: RunContext) -> str:
+    if ctx.event_issue_number is not None:
+        return (f"#{ctx.event_issue_number} of this {ctx.event_name} run is an issue, not a "
+                "pull request")
+    if ctx.event_name == "push":
+        return f"no open pull request has the pushed commit {ctx.sha[:7]} as its head"
+    if ctx.event_name == "merge_group":
+        return f"the merge queue ref {ctx.ref or '?'} names no pull request"
+    return f"this {ctx.event_name or 'local'} run is not about a pull request"

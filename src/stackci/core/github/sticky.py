@@ -28,7 +28,7 @@ from github import GithubException
 from github.Issue import Issue
 from github.IssueComment import IssueComment
 
-from stackci.core.github.pulls import ReadOnlyToken, is_read_only_refusal
+from stackci.core.github.errors import ReadOnlyToken, is_read_only_refusal
 from stackci.core.runner.context import RunContext
 
 # GitHub refuses a comment body longer than this (characters, not bytes).
@@ -80,7 +80,7 @@ class StickyOutcome:
 
 class StickyComment:
     """The comment on `issue` that carries `marker` and was written by `author` (the
-    token's login, see `stackci.core.github.pulls.token_login`).
+    token's login: `GitHubSession.author`).
 
     Bodies are stored as `marker + "\\n" + body`; pass bodies without the marker.
     `fit`, when given, shortens a body to the room left under GitHub's limit (the room

@@ -4,15 +4,19 @@ notify-email next). Its first source is the `needs` context,
 `${{ toJSON(needs) }}`:
 
     {"build": {"result": "success", "outputs": {}}, "test": {"result": "failure", ...}}
+
+`RunOutcome` is the verdict on a run's jobs in no one's words: `failure`, `success` or
+`neutral`. Each action words it for its readers (pr-comment: "Ready to merge").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 RESULTS = ("success", "failure", "cancelled", "skipped")
 ICONS = {"success": "✅", "failure": "❌", "cancelled": "🚫", "skipped": "⏭️"}
+Status = Literal["failure", "success", "neutral"]
 NEEDS_EXPECTED = ('the JSON of `${{ toJSON(needs) }}`: an object of jobs, each with a '
                   '"result" (success, failure, cancelled or skipped)')
 
@@ -41,3 +45,45 @@ def parse_needs(data: Any) -> tuple[JobResult, ...]:
             raise ValueError(f"{NEEDS_EXPECTED}; job {job!r} has no valid result")
         jobs.append(JobResult(str(job), str(result)))
     return tuple(jobs)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """The jobs of a run by result (names, in the order given), and its status:
+
+    - `failure` when any job failed;
+    - else `neutral` when one was cancelled, or when none succeeded (everything was
+      skipped, or there were no jobs): nothing can be said of what they would have done;
+    - else `success`: at least one job succeeded and none failed or was cancelled
+      (skipped jobs beside successful ones are a job's `if:` doing its work).
+    """
+
+    failed: tuple[str, ...] = ()
+    cancelled: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    succeeded: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, jobs: tuple[JobResult, ...]) -> RunOutcome:
+        def named(result: str) -> tuple[str, ...]:
+            return tuple(j.job for j in jobs if j.result == result)
+
+        return cls(named("failure"), named("cancelled"), named("skipped"), named("success"))
+
+    @property
+    def status(self) -> Status:
+        if self.failed:
+            return "failure"
+        if self.cancelled or not self.succeeded:
+            return "neutral"
+        return "success"
+
+    @property
+    def total(self) -> int:
+        return len(self.failed) + len(self.cancelled) + len(self.skipped) + len(self.succeeded)
+
+    @property
+    def all_succeeded(self) -> bool:
+        """No job failed, was cancelled or was skipped (a skipped job did not succeed:
+        what it would have checked is unknown). Stricter than `status == "success"`."""
+        return not (self.failed or self.cancelled or self.skipped)
