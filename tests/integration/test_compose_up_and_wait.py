@@ -672,6 +672,8 @@ BAD_INPUTS = [
     ("missing compose file", {"compose-file": "nope.yaml"}, GOOD, "compose-file"),
     ("no compose file at all", {}, None, "compose-file"),
     ("invalid compose file", {}, "services: 5\n", "compose-file"),
+    # Was: exit 1 "no service selected", after starting.
+    ("no services at all", {}, "services: {}\n", "compose-file"),
     ("bad x-stackci-wait", {}, GOOD + "    x-stackci-wait: soon\n", "compose-file"),
     ("wait is invalid YAML", {"wait": "db: [unclosed"}, GOOD, "wait"),
     ("wait is a list", {"wait": "- db"}, GOOD, "wait"),

@@ -206,6 +206,11 @@ def _load_model(project: ComposeProject, settings: Settings) -> StackModel:
 
 
 def _check_wait_names(settings: Settings, model: StackModel) -> None:
+    if not model.services:
+        # Compose would start nothing and say "no service selected" only after `up`.
+        raise BadInputs([InputError("compose-file", "a compose project with a service to "
+                                    "start; it has none (`services:` is empty, or every "
+                                    "service is scaled to 0 or in a profile not enabled)")])
     unknown = sorted(set(settings.wait) - set(model.services))
     if unknown:
         raise BadInputs([InputError(
