@@ -163,3 +163,15 @@ def test_in_a_workflow_json_valued_outputs_stay_strings(wf_env: dict[str, str]) 
     wf.finish()
     outputs = parse_output_file(Path(wf_env["GITHUB_OUTPUT"]).read_text())
     assert outputs == {"failed": '["api"]'}
+
+
+def test_a_huge_line_is_capped_in_the_job_log_with_a_marker(wf_env: dict[str, str]) -> None:
+    # Was: a 3 MB line without newlines reached the job log whole.
+    out = io.StringIO()
+    wf = Workflow(wf_env, stdout=out, stderr=io.StringIO())
+    wf.log("short\n" + "x" * 3_000_000 + "\nafter")
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "short"
+    assert lines[2] == "after"
+    assert lines[1].startswith("x" * 4096 + " [… 2,995,904 more characters")
+    assert len(lines[1]) < 4200

@@ -21,6 +21,10 @@ from actions_toolkit.command import Command
 from actions_toolkit.file_command import prepare_key_value_message
 
 MASK = "***"
+# The longest line the job log gets: a container may print megabytes without a newline
+# (a progress bar), which would flood the log and the browser showing it. The files an
+# action writes (collect-logs' logs) keep every line whole.
+MAX_LOG_LINE = 4096
 # GitHub refuses a step summary over 1 MiB; keep a margin for the truncation note.
 SUMMARY_LIMIT = 1024 * 1024
 _SUMMARY_NOTE = "\n\n> [!NOTE]\n> The summary was cut at GitHub's 1 MiB limit.\n"
@@ -128,7 +132,7 @@ class Workflow:
         if self.in_actions:
             # A line from a container or a PR must not be taken for a command.
             text = neutralize_commands(text)
-        self._write(self._log_stream, text)
+        self._write(self._log_stream, cap_lines(text, MAX_LOG_LINE))
 
     def debug(self, message: str) -> None:
         if not self.debug_enabled:
@@ -256,6 +260,18 @@ class JobSummary:
         with path.open("a", encoding="utf-8") as handle:
             handle.write(body)
         self._parts.clear()
+
+
+def cap_lines(text: str, limit: int) -> str:
+    """Each line cut to `limit` characters, with a marker saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if len(line) > limit:
+            lines[i] = (f"{line[:limit]} [… {len(line) - limit:,} more characters of "
+                        "this line cut]")
+    return "\n".join(lines)
 
 
 def fit_utf8(text: str, limit: int, note: str) -> str:
