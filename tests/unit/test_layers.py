@@ -94,3 +94,14 @@ def test_allowed_edges_pass() -> None:
                       imports_of(ast.parse("from stackci.core.text import markdown"))) == []
     assert violations("stackci.readiness.watcher",
                       imports_of(ast.parse("import docker\nimport requests"))) == []
+
+
+def test_no_action_or_feature_reads_the_environment_itself() -> None:
+    # The environment is RunContext.env; only the command line's entry point reads it.
+    readers = []
+    for path in sorted((SRC / "stackci").rglob("*.py")):
+        if module_name(path) in ("stackci.cli", "stackci.core.engine.compose"):
+            continue  # the entry point; ComposeProject's default for callers off Actions
+        if "os.environ" in path.read_text(encoding="utf-8"):
+            readers.append(module_name(path))
+    assert readers == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,8 +47,8 @@ class Check:
         return f"{'ok  ' if self.ok else 'FAIL'} {self.name}: {self.detail}"
 
 
-def check_docker() -> list[Check]:
-    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+def check_docker(env: Mapping[str, str]) -> list[Check]:
+    host = env.get("DOCKER_HOST", "unix:///var/run/docker.sock")
     if host.startswith("unix://") and not Path(host.removeprefix("unix://")).exists():
         return [Check("docker", False,
                       f"no Docker socket at {host.removeprefix('unix://')}: the actions need "
@@ -125,7 +126,7 @@ def check_github(settings: Settings, run: ActionRun) -> list[Check]:
 def run(settings: Settings, run: ActionRun) -> None:
     wf = run.wf
     ctx = run.ctx
-    checks = check_docker() + check_mounts(run)
+    checks = check_docker(run.ctx.env) + check_mounts(run)
     if settings.check_github and (ctx.in_actions or settings.github_token):
         checks += check_github(settings, run)
     header = [

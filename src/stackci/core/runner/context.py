@@ -29,7 +29,7 @@ class RunContext:
     workspace: Path
     event: dict[str, Any] = field(default_factory=dict)
     # The whole environment the action runs in, read here once: no action reads
-    # `os.environ` itself (tests hand in a mapping of their own).
+    # process environment itself (tests hand in a mapping of their own).
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
