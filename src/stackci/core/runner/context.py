@@ -28,7 +28,7 @@ class RunContext:
     event_name: str
     workspace: Path
     event: dict[str, Any] = field(default_factory=dict)
-    # The whole environment the action runs in, read here once: no action reads
+    # The whole environment the action runs in, read here once: no action reads the
     # process environment itself (tests hand in a mapping of their own).
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
