@@ -11,14 +11,9 @@ from typing import Any
 
 import pytest
 
-from stackci.actions.collect_logs import (
-    Collection,
-    Found,
-    Settings,
-    container_labels,
-    human_size,
-    index_markdown,
-)
+from stackci.actions.collect_logs import Settings
+from stackci.collect.model import Collection, Found, container_labels
+from stackci.collect.render import human_size, index_markdown
 from stackci.core.engine.containers import ContainerState, parse_engine_time
 from stackci.core.engine.copy import CopySpec, parse_copy_spec, split_copy_entries
 from stackci.core.files.folder import OutputFolder

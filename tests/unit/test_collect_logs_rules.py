@@ -13,14 +13,10 @@ from typing import Any
 import pytest
 
 from stackci.actions import collect_logs
-from stackci.actions.collect_logs import (
-    Collection,
-    Found,
-    copy_row,
-    files_output,
-    index_markdown,
-    job_project,
-)
+from stackci.collect import gather, render
+from stackci.collect.gather import job_project
+from stackci.collect.model import Collection, Found
+from stackci.collect.render import copy_row, files_output, index_markdown
 from stackci.core.engine.containers import ContainerState
 from stackci.core.engine.copy import copy_out, parse_copy_spec
 from stackci.core.files.folder import OutputFolder
@@ -53,18 +49,18 @@ def record(name: str, service: str, one_off: bool = False, **state: Any) -> Cont
 def test_the_jobs_project_with_only_a_network_is_still_the_jobs(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # `up` failed after creating the network: no containers, but the project is there.
-    monkeypatch.setattr(collect_logs, "project_exists", lambda _c, name: name == "job")
-    monkeypatch.setattr(collect_logs, "project_containers",
+    monkeypatch.setattr(gather, "project_exists", lambda _c, name: name == "job")
+    monkeypatch.setattr(gather, "project_containers",
                         lambda _c, name: ["x"] if name == "other" else [])
-    monkeypatch.setattr(collect_logs, "compose_default_name", lambda _s: ("other", ""))
+    monkeypatch.setattr(gather, "compose_default_name", lambda _s: ("other", ""))
     assert job_project("job", settings({}), None) == ("job", False)  # type: ignore[arg-type]
 
 
 def test_compose_default_project_is_a_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(collect_logs, "project_exists", lambda _c, _name: False)
-    monkeypatch.setattr(collect_logs, "project_containers",
+    monkeypatch.setattr(gather, "project_exists", lambda _c, _name: False)
+    monkeypatch.setattr(gather, "project_containers",
                         lambda _c, name: ["x"] if name == "other" else [])
-    monkeypatch.setattr(collect_logs, "compose_default_name", lambda _s: ("other", ""))
+    monkeypatch.setattr(gather, "compose_default_name", lambda _s: ("other", ""))
     assert job_project("job", settings({}), None) == ("other", True)  # type: ignore[arg-type]
 
 
@@ -193,7 +189,7 @@ def test_the_files_output_is_capped_and_files_txt_has_them_all(tmp_path: Path) -
     assert "index.md" in capped
     folder = OutputFolder(tmp_path, Secrets([]))
     folder.written.extend(names)
-    collect_logs.write_file_list(folder)
+    render.write_file_list(folder)
     listed = (tmp_path / "files.txt").read_text().splitlines()
     assert len(listed) == 3003
     text = index_markdown(settings({}), Collection("p"), folder)

@@ -1,0 +1,96 @@
+"""What collect-logs found: each container with what was collected from it, and the
+collection as a whole."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from stackci.core.engine.containers import ContainerState
+from stackci.core.engine.copy import (
+    CopyResult,
+)
+from stackci.core.engine.project import (
+    Teardown,
+)
+
+
+@dataclass
+class Found:
+    """One container and what was collected from it."""
+
+    record: ContainerState
+    label: str  # `<service>`, `<service>-<n>` when scaled, `<service>-run-<id>` one-off
+    selected: bool
+    oom_events: int = 0
+    stopped: bool = False  # the engine recorded a `stop` or `kill` for it
+    log: str | None = None
+    log_bytes: int = 0
+    note: str = ""
+
+    @property
+    def problems(self) -> list[str]:
+        return self.record.problems(self.oom_events, stopped=self.stopped)
+
+    def as_json(self) -> dict[str, Any]:
+        data = self.record.to_json()
+        data.update(problems=self.problems, failed=bool(self.problems), log=self.log,
+                    log_bytes=self.log_bytes, note=self.note or None)
+        return data
+
+
+@dataclass
+class Collection:
+    project: str
+    found: list[Found] = field(default_factory=list)
+    copies: list[CopyResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    teardown: Teardown | None = None
+
+    @property
+    def selected(self) -> list[Found]:
+        return [f for f in self.found if f.selected]
+
+    @property
+    def failed(self) -> list[Found]:
+        return [f for f in self.selected if f.problems]
+
+    fallback: bool = False  # the project is Compose's default, not this job's own
+    secrets: list[str] = field(default_factory=list)
+
+    @property
+    def failed_services(self) -> list[str]:
+        """Services with a failed container; a `compose run` one-off container that
+        failed does not mark its service (it is a command run in it, reported apart)."""
+        return sorted({f.record.service for f in self.failed if not f.record.one_off})
+
+    @property
+    def failed_runs(self) -> list[Found]:
+        return [f for f in self.failed if f.record.one_off]
+
+
+def container_labels(records: Iterable[ContainerState], project: str) -> dict[str, str]:
+    """File names for containers: the service's name, numbered when it is scaled."""
+    records = list(records)
+    per_service = Counter(r.service for r in records if not r.one_off)
+    labels: dict[str, str] = {}
+    for r in records:
+        if r.one_off:
+            label = r.name.removeprefix(f"{project}-") or r.name
+        elif per_service[r.service] > 1:
+            label = f"{r.service}-{r.number}"
+        else:
+            label = r.service
+        label = safe_name(label)
+        if label in labels.values():
+            label = f"{label}-{r.id[:12]}"
+        labels[r.id] = label
+    return labels
+
+
+def safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text).lstrip(".") or "_"
