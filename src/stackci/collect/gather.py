@@ -23,6 +23,7 @@ from stackci.core.engine.containers import ContainerState
 from stackci.core.engine.copy import (
     copy_out,
 )
+from stackci.core.engine.events import ContainerEvent
 from stackci.core.engine.logs import stream_logs
 from stackci.core.engine.project import (
     project_containers,
@@ -160,14 +161,18 @@ def write_events(client: docker.DockerClient, collection: Collection, folder: Ou
     first: float | None = None
     try:
         with folder.open("events.jsonl") as out:
-            for event in project_events(client, collection.project, since):
-                if event.get("Action") == "oom":
-                    ooms[str(event.get("id", ""))] += 1
-                if event.get("Action") in ("stop", "kill"):
-                    stopped.add(str(event.get("id", "")))
+            for raw in project_events(client, collection.project, since):
+                # The file keeps the engine's own JSON; the counting reads the one model.
+                out.write((json.dumps(raw, sort_keys=True) + "\n").encode())
+                event = ContainerEvent.from_raw(raw)
+                if event is None:
+                    continue
+                if event.action == "oom":
+                    ooms[event.container_id] += 1
+                if event.action in ("stop", "kill"):
+                    stopped.add(event.container_id)
                 if first is None:
-                    first = float(event.get("timeNano", 0)) / 1e9 or None
-                out.write((json.dumps(event, sort_keys=True) + "\n").encode())
+                    first = event.time or None
     except (docker.errors.APIError, requests.RequestException) as exc:
         collection.notes.append(f"the engine's events could not be read: {exc}")
     for found in collection.found:
