@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -25,7 +25,6 @@ from stackci.core.runner.context import RunContext
 
 if TYPE_CHECKING:
     import docker
-    from docker.models.containers import Container
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
@@ -133,17 +132,6 @@ class ComposeProject:
         """The name Compose uses: ours if given, else Compose's own default."""
         return self.name or str(self.config()["name"])
 
-    def containers(self, client: docker.DockerClient, all_states: bool = True) -> list[Container]:
-        """The project's containers (one-off `run` containers excluded), by label."""
-        from stackci.core.engine import retry  # noqa: PLC0415 - it imports docker-py
-
-        name = self.resolved_name()
-        found = retry.call_with(
-            retry.DOCKER, client.containers.list, all=all_states,
-            filters={"label": f"{PROJECT_LABEL}={name}"},
-        )
-        return [c for c in found if c.labels.get(ONEOFF_LABEL, "False") != "True"]
-
 
 def default_compose_files(directory: Path) -> tuple[Path, ...]:
     """The files Compose itself picks in `directory`, in its order of preference,
@@ -157,24 +145,9 @@ def default_compose_files(directory: Path) -> tuple[Path, ...]:
     return ()
 
 
-def service_of(container: Container) -> str:
-    return str(container.labels.get(SERVICE_LABEL, container.name))
-
-
-def container_number(container: Container) -> int:
-    try:
-        return int(container.labels.get(NUMBER_LABEL, "1"))
-    except ValueError:
-        return 1
-
-
 def _last_meaningful_line(text: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[-1] if lines else ""
-
-
-def names(items: Sequence[Container]) -> list[str]:
-    return [c.name for c in items]
 
 
 def start_compose(project: ComposeProject, *args: str) -> subprocess.Popen[str]:
