@@ -30,6 +30,7 @@ BAD_INPUTS = [
     ("tail", {"tail": "ten"}, "number of lines"),
     ("tail", {"tail": "1.5"}, "number of lines"),
     ("since", {"since": "yesterday"}, "duration"),
+    ("since", {"since": "99999999999h"}, "at most 8784h"),
     ("since", {"since": "2024-05-01T12:00:00"}, "zone"),
     ("copy", {"copy": "backend"}, "service:/path/in/container"),
     ("copy", {"copy": ":/tmp/x"}, "service:/path/in/container"),

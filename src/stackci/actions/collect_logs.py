@@ -38,7 +38,7 @@ from stackci.core.files.folder import OutputFolder
 from stackci.core.runner.action import ActionRun
 from stackci.core.runner.context import RunContext
 from stackci.core.runner.errors import ActionFailed
-from stackci.core.runner.inputs import InputReader, parse_duration, parse_lines
+from stackci.core.runner.inputs import InputReader, format_duration, parse_duration, parse_lines
 from stackci.core.text import markdown as md
 from stackci.core.text.redact import MIN_SECRET_LENGTH, Secrets
 from stackci.core.text.times import parse_time
@@ -47,6 +47,8 @@ PRINT_MODES = ("failed", "all", "none")
 # Set by the launcher: the host folders mounted into its container at the same paths,
 # one per line. Anything written elsewhere is lost with the container.
 MOUNTS_ENV = "STACKCI_MOUNTS"
+# `since` as a duration reaches back at most a year: the engine keeps logs, not ages.
+MAX_SINCE = 366 * 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -140,9 +142,14 @@ def _read_since(inputs: InputReader) -> float | None:
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return float(text)
     try:
-        return time.time() - parse_duration(text)
+        back = parse_duration(text)
     except ValueError:
-        pass
+        back = None
+    if back is not None:
+        if back > MAX_SINCE:
+            inputs.fail("since", f"a duration of at most {format_duration(MAX_SINCE)}", text)
+            return None
+        return time.time() - back
     stamp = parse_time(text, naive_is_utc=False)
     if stamp is None and parse_time(text) is not None:
         inputs.fail("since", "a time with its zone, such as 2024-05-01T12:00:00Z", text)
