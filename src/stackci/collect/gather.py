@@ -20,9 +20,7 @@ from stackci.core.engine.compose import (
     docker_client,
 )
 from stackci.core.engine.containers import ContainerState
-from stackci.core.engine.copy import (
-    copy_out,
-)
+from stackci.core.engine.copy import copy_out
 from stackci.core.engine.events import ContainerEvent
 from stackci.core.engine.logs import stream_logs
 from stackci.core.engine.project import (

@@ -10,12 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stackci.core.engine.containers import ContainerState
-from stackci.core.engine.copy import (
-    CopyResult,
-)
-from stackci.core.engine.project import (
-    Teardown,
-)
+from stackci.core.engine.copy import CopyResult
+from stackci.core.engine.project import Teardown
 
 
 @dataclass

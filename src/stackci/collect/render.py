@@ -7,9 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from stackci.collect.model import Collection, Found
-from stackci.core.engine.copy import (
-    CopyResult,
-)
+from stackci.core.engine.copy import CopyResult
 from stackci.core.engine.logs import PRINT_TAIL_LINES, tail_lines
 from stackci.core.files.folder import OutputFolder
 from stackci.core.runner.action import ActionRun
