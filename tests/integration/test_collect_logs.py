@@ -571,3 +571,30 @@ def test_through_the_launcher_with_teardown(stack: Stack, wf_env: dict[str, str]
     assert json.loads(result.outputs["failed-services"]) == ["api"]
     assert leftovers(docker_client, stack.name) == []
     assert "| ❌ api |" in result.summary
+
+
+def test_a_second_collection_into_the_same_folder_replaces_the_first(
+        stack: Stack, wf_env: dict[str, str]) -> None:
+    # Was: the first run's logs, inspect files and events stayed beside an index.md
+    # that said nothing was found.
+    stack.write("""
+        services:
+          first:
+            image: busybox:1.36
+            command: ["sh", "-c", "echo one; sleep 300"]
+    """)
+    stack.compose("up", "--detach")
+    out = stack.directory / "logs"
+    assert collect(stack.name, wf_env, path=str(out)).code == 0
+    assert (out / "logs" / "first.log").is_file()
+    (out / "mine.txt").write_text("not StackCI's")
+    stack.compose("down", "--timeout", "0")
+
+    second = collect(stack.name, wf_env, path=str(out))
+    assert second.code == 0, second
+    assert not (out / "logs").exists()
+    assert not (out / "inspect").exists()
+    assert (out / "mine.txt").read_text() == "not StackCI's"  # left alone, as promised
+    assert "previous collection" in second.stdout
+    listed = (out / "files.txt").read_text().split()
+    assert all((out / name).is_file() for name in listed)

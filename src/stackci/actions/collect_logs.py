@@ -188,6 +188,12 @@ def run(settings: Settings, run: ActionRun) -> None:
     try:
         folder.prepare()
         unwritable = ""
+        # A second collection into the same folder replaces the first, not mixes with it.
+        removed = folder.remove_previous("files.txt")
+        if removed:
+            run.wf.log(f"collect-logs: removed {removed} file(s) of the previous collection "
+                       f"in {settings.path} (those its files.txt lists; other files are "
+                       "left alone)")
     except OSError as exc:
         unwritable = f"cannot write the folder {settings.path}: {exc.strerror or exc}"
     if client is not None:

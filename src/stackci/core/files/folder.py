@@ -82,6 +82,30 @@ class OutputFolder:
         if not os.access(self.root, os.W_OK):
             raise PermissionError(f"{self.root} is not writable")
 
+    def remove_previous(self, listing: str) -> int:
+        """Remove what an earlier run wrote here, as its list file `listing` names it
+        (a file per line, relative to the folder); anything else in the folder is left
+        alone. Only regular files and symlinks inside the folder go (a symlink itself,
+        never what it points to); folders emptied by that go too. The count removed."""
+        list_file = self.root / listing
+        if list_file.is_symlink() or not list_file.is_file():
+            return 0
+        removed, parents = 0, set[Path]()
+        for line in list_file.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                target = self.path(line.strip())
+            except ValueError:
+                continue  # `..` or absolute: not ours to touch
+            if target.is_symlink() or target.is_file():
+                with contextlib.suppress(OSError):
+                    target.unlink()
+                    removed += 1
+                    parents.update(p for p in target.parents if self.root in p.parents)
+        for folder in sorted(parents, key=lambda p: len(p.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty
+        return removed
+
     def path(self, relative: str) -> Path:
         parts = PurePosixPath(relative).parts
         if not parts or PurePosixPath(relative).is_absolute() or ".." in parts:
