@@ -128,3 +128,22 @@ def test_a_folder_made_by_the_run_goes_to_the_parent_owner_too(tmp_path: Path) -
     folder.give_to_parent_owner()
     assert (tmp_path / "a" / "out").stat().st_uid == 1234
     assert (tmp_path / "a" / "out" / "index.md").stat().st_uid == 1234
+
+
+def test_removing_a_previous_collection_never_leaves_the_folder(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious.txt").write_text("keep")
+    root = tmp_path / "logs"
+    (root / "logs").mkdir(parents=True)
+    (root / "logs" / "old.log").write_text("old")
+    (root / "via").symlink_to(outside)
+    (root / "link.txt").symlink_to(outside / "precious.txt")
+    (root / "files.txt").write_text(
+        "logs/old.log\nvia/precious.txt\n../outside/precious.txt\n"
+        f"{outside}/precious.txt\nlink.txt\n")
+    removed = OutputFolder(root, Secrets([])).remove_previous("files.txt")
+    assert removed == 2  # logs/old.log and the symlink link.txt itself
+    assert (outside / "precious.txt").read_text() == "keep"
+    assert not (root / "logs").exists()  # emptied, so removed
+    assert (root / "via").is_symlink()

@@ -96,11 +96,14 @@ class OutputFolder:
                 target = self.path(line.strip())
             except ValueError:
                 continue  # `..` or absolute: not ours to touch
+            inside = [p for p in target.parents if self.root in p.parents]
+            if any(p.is_symlink() for p in inside):
+                continue  # a symlinked folder on the way would lead out of the folder
             if target.is_symlink() or target.is_file():
                 with contextlib.suppress(OSError):
                     target.unlink()
                     removed += 1
-                    parents.update(p for p in target.parents if self.root in p.parents)
+                    parents.update(inside)
         for folder in sorted(parents, key=lambda p: len(p.parts), reverse=True):
             with contextlib.suppress(OSError):
                 folder.rmdir()  # only when empty
