@@ -129,10 +129,6 @@ class ContainerState:
             found.append(f"engine error: {self.error}")
         return found
 
-    @property
-    def failed(self) -> bool:
-        return bool(self.problems())
-
     # -- reaching it --------------------------------------------------------------------
     def address(self, project: str) -> str | None:
         """The address to reach this container at: its IP on a network of `project`

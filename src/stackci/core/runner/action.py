@@ -25,11 +25,15 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 @dataclass(frozen=True)
 class ActionRun:
-    """What a running action may use: the run context, the runner, the environment."""
+    """What a running action may use: the run context and the runner."""
 
     ctx: RunContext
     wf: Workflow
-    env: Mapping[str, str]
+
+    @property
+    def env(self) -> Mapping[str, str]:
+        """The environment, as the run context read it (one copy, not two)."""
+        return self.ctx.env
 
 
 class SettingsType(Protocol):
@@ -79,7 +83,7 @@ def execute(
                 for secret in reader.secrets:
                     wf.add_mask(secret)
             reader.done()
-            module.run(settings, ActionRun(ctx, wf, env))
+            module.run(settings, ActionRun(ctx, wf))
         except BadInputs as exc:
             for error in exc.errors:
                 wf.error(error.message(), title="Bad input")
