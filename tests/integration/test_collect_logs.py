@@ -367,9 +367,20 @@ def test_restart_and_oom_kill_are_in_events(stack: Stack, wf_env: dict[str, str]
             filters={"label": f"com.docker.compose.project={stack.name}", "event": "oom"})
         return any(True for _ in found)
 
+    lost = []
+
     def done() -> bool:
         s = states(docker_client, stack.name)
         flaky, hog = s[f"{stack.name}-flaky-1"], s[f"{stack.name}-hog-1"]
+        if hog["State"]["Status"] == "exited" and not hog["State"]["OOMKilled"] \
+                and not engine_told_of_the_oom() and len(lost) < 3:
+            # Docker 20.10 sometimes loses an OOM kill (the task's exit is handled before
+            # containerd's oom event): seen here about once in 20 runs, with OOMKilled
+            # false and no event. That is the engine's loss, not collect-logs': run the
+            # hog again.
+            lost.append(hog["State"]["ExitCode"])
+            stack.compose("up", "--detach", "--force-recreate", "hog")
+            return False
         return (flaky["State"]["Status"] == "exited" and flaky["RestartCount"] == 2
                 and hog["State"]["Status"] == "exited" and engine_told_of_the_oom())
 
