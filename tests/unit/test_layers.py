@@ -30,6 +30,12 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None]] = {
     MAIL: ((*DOCKER, *GITHUB, ENGINE, GITHUB_LAYER, *FEATURES), None),
     "stackci.core": (FEATURES, None),
 }
+# The wait's state machine and its words: testable with no engine, so nothing that
+# talks to one (the probes and the loop do).
+_PURE_WAIT = ((*DOCKER, *GITHUB, *SMTP, GITHUB_LAYER, MAIL, "stackci.readiness.probes",
+               "stackci.readiness.watcher", "stackci.readiness.report"), None)
+for _module in ("machine", "state", "verdicts"):
+    RULES[f"stackci.readiness.{_module}"] = _PURE_WAIT
 
 
 def module_name(path: Path) -> str:
@@ -84,6 +90,8 @@ def test_every_import_edge_is_allowed() -> None:
                              "    from github import Github"),
     ("stackci.core.engine.project", "from stackci.actions import collect_logs"),
     ("stackci.core.github.session", "import smtplib"),
+    ("stackci.readiness.machine", "from stackci.readiness.probes import Attempt"),
+    ("stackci.readiness.verdicts", "import docker.errors"),
 ])
 def test_a_forbidden_edge_is_found(module: str, code: str) -> None:
     assert violations(module, imports_of(ast.parse(code))) != []

@@ -4,7 +4,6 @@ service is ready, or exactly why one is not."""
 from __future__ import annotations
 
 import gc
-import subprocess
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,14 +22,10 @@ from stackci.core.runner.errors import ActionFailed, BadInputs, InputError
 from stackci.core.runner.inputs import InputReader
 from stackci.core.runner.workflow import Workflow
 from stackci.core.text import markdown as md
-from stackci.readiness.spec import Check, ServiceWait, WaitSpecError, merge, parse_wait
-from stackci.readiness.stack import (
-    BadExtension,
-    ServicePlan,
-    StackModel,
-    UnknownServices,
-    load_stack,
-)
+from stackci.readiness.machine import ServiceSetup
+from stackci.readiness.spec import ServiceWait, WaitSpecError, merge, parse_wait
+from stackci.readiness.stack import BadExtension, StackModel, UnknownServices, load_stack
+from stackci.readiness.up import ComposeUp
 
 # The watching and reporting side needs docker-py and requests, which take about 0.1 s
 # to import: `run` imports it only once `docker compose up` is on its way, so that the
@@ -39,13 +34,12 @@ if TYPE_CHECKING:
     import docker
 
     from stackci.readiness.report import ServiceReport
-    from stackci.readiness.watcher import WaitResult
+    from stackci.readiness.state import WaitResult
 
 NAME = "compose-up-and-wait"
 PULL_POLICIES = ("missing", "always", "never")
 DEFAULT_TIMEOUT = 300.0
 DEFAULT_LOG_LINES = 100
-UP_STOP_GRACE = 5.0
 _COMPOSE_FILES = "compose.yaml, compose.yml, docker-compose.yml or docker-compose.yaml"
 
 
@@ -135,7 +129,7 @@ def run(settings: Settings, run: ActionRun) -> None:
     with wf.group(f"Starting {model.name} and waiting for {count} service"
                   f"{'' if count == 1 else 's'}"):
         started = time.time()
-        up = start_compose(project, *settings.up_arguments())
+        up = ComposeUp(start_compose(project, *settings.up_arguments()))
         client, result = _watch(wf, settings, model, up, started)
         if result.up_output.strip() and wf.debug_enabled:
             wf.debug("docker compose up said:\n" + result.up_output.rstrip())
@@ -150,7 +144,7 @@ def run(settings: Settings, run: ActionRun) -> None:
     _explain_failure(wf, settings, result, reports, client)
 
 
-def _watch(wf: Workflow, settings: Settings, model: StackModel, up: subprocess.Popen[str],
+def _watch(wf: Workflow, settings: Settings, model: StackModel, up: ComposeUp,
            started: float) -> tuple[docker.DockerClient, WaitResult]:
     """Watch the stack that `up` is starting until every service is ready, one cannot
     be (fail fast), or time runs out. The watcher replays the engine's events from
@@ -169,23 +163,13 @@ def _watch(wf: Workflow, settings: Settings, model: StackModel, up: subprocess.P
         streams = stream_client()
         client = lookup_client(streams)
         watcher = StackWatcher(
-            client=client, streams=streams, project=model.name, plans=_plans(settings, model),
+            client=client, streams=streams, project=model.name, setups=_setups(settings, model),
             timeout=settings.timeout, fail_fast=settings.fail_fast, say=wf.log,
             debug=wf.debug, run_healthchecks=settings.run_healthchecks)
     except BaseException:
-        _stop(up)  # the watcher, which would stop it, never got it
+        up.stop(wf.log)  # the watcher, which would stop it, never got it
         raise
     return client, watcher.run(up, started)
-
-
-def _stop(up: subprocess.Popen[str]) -> None:
-    if up.poll() is None:
-        up.terminate()
-    try:
-        up.communicate(timeout=UP_STOP_GRACE)
-    except subprocess.TimeoutExpired:
-        up.kill()
-        up.communicate()
 
 
 def _load_model(project: ComposeProject, settings: Settings) -> StackModel:
@@ -218,15 +202,14 @@ def _check_wait_names(settings: Settings, model: StackModel) -> None:
             ", ".join(unknown))])
 
 
-def _plans(settings: Settings, model: StackModel) -> list[
-        tuple[ServicePlan, tuple[Check, ...], float | None, float | None]]:
+def _setups(settings: Settings, model: StackModel) -> list[ServiceSetup]:
     """Per service: its plan, its checks (the input's over the compose file's), its
     time limit and its probe interval."""
-    plans = []
+    setups = []
     for name, plan in model.services.items():
         wait = merge(plan.wait, settings.wait.get(name))
-        plans.append((plan, wait.effective_checks, wait.timeout, wait.interval))
-    return plans
+        setups.append(ServiceSetup(plan, wait.effective_checks, wait.timeout, wait.interval))
+    return setups
 
 
 def _ready_seconds(result: WaitResult) -> float:

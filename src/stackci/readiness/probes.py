@@ -11,7 +11,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,6 +20,7 @@ import requests
 import urllib3
 
 from stackci.readiness.spec import Check
+from stackci.readiness.state import Attempt
 
 FIRST_DELAY = 0.05  # seconds before the second attempt; doubles up to the interval
 DEFAULT_INTERVAL = 1.0
@@ -50,13 +50,6 @@ HEALTHCHECK_RUNS_PER_SECOND = 20.0
 DOCKER_DEFAULT_HEALTH_SECONDS = 30.0  # the engine's default interval and timeout
 # A `log` check searches at most this much of one line (its end).
 MAX_LINE = 1 << 20
-
-
-@dataclass(frozen=True)
-class Attempt:
-    ok: bool
-    detail: str  # what happened, for people: "answered 503", "refused the connection"
-    final: bool = False  # no later attempt can succeed (the log ended)
 
 
 class Probe(Protocol):

@@ -16,7 +16,7 @@ import requests
 from stackci.core.engine.containers import ContainerState, inspect
 from stackci.core.text import markdown as md
 from stackci.readiness.spec import AUTO
-from stackci.readiness.watcher import ServiceWatch, WaitResult
+from stackci.readiness.state import ServiceWatch, WaitResult
 
 PARALLEL = 16  # engine calls in flight at once when building a report
 

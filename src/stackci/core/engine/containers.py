@@ -61,6 +61,7 @@ class ContainerState:
     health: str | None  # starting, healthy, unhealthy; None without a healthcheck
     health_output: str  # what the last health check printed
     health_exit_code: int | None
+    has_healthcheck: bool  # its configuration (compose file or image) defines one
     restart_policy: str  # no, always, unless-stopped, on-failure
     tty: bool
     ports: tuple[PublishedPort, ...]
@@ -99,6 +100,7 @@ class ContainerState:
             health=str(health["Status"]) if health else None,
             health_output=str(last_check.get("Output") or "").strip(),
             health_exit_code=last_check.get("ExitCode"),
+            has_healthcheck=_defines_healthcheck(config.get("Healthcheck") or {}),
             restart_policy=str((host_config.get("RestartPolicy") or {}).get("Name") or "no"),
             tty=bool(config.get("Tty")),
             ports=_ports(settings.get("Ports") or {}),
@@ -200,6 +202,11 @@ def _ports(ports: Mapping[str, Any]) -> tuple[PublishedPort, ...]:
 def _port_key(key: str) -> tuple[int, str]:
     port, _, protocol = key.partition("/")
     return _int(port, 0), protocol or "tcp"
+
+
+def _defines_healthcheck(healthcheck: Mapping[str, Any]) -> bool:
+    test = healthcheck.get("Test") or []
+    return bool(test) and test[0] != "NONE"
 
 
 def parse_engine_time(text: str) -> float | None:

@@ -1,0 +1,130 @@
+"""The words of the wait: why a service is ready, why it failed, why it is not ready
+yet. Pure functions of the state; the machine decides, this module only says it."""
+
+from __future__ import annotations
+
+from stackci.readiness.spec import AUTO, Check
+from stackci.readiness.state import HEALTHCHECK, ContainerWatch, ServiceWatch
+
+
+def seconds(value: float) -> str:
+    value = max(value, 0.0)
+    return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
+
+
+def check_subject(check: Check) -> str:
+    if check.kind == "exec":
+        return f"`{check.target}`"
+    if check.kind == "tcp" and ":" not in check.target:
+        return f"port {check.target}"
+    return check.target
+
+
+def state_text(container: ContainerWatch) -> str:
+    if container.running:
+        return "running"
+    if container.exit_code is not None:
+        return f"exited with code {container.exit_code}"
+    return "created"
+
+
+def pending_log(service: ServiceWatch, container: ContainerWatch) -> str:
+    """The pattern of the first `log` check this container has not passed, or ""."""
+    for index, check in enumerate(service.checks):
+        if check.kind == "log" and index not in container.passed:
+            return check.target
+    return ""
+
+
+def exit_reason(service: ServiceWatch, container: ContainerWatch, lived: float) -> str | None:
+    """Why the end of the container's last run fails the service, or None when it may
+    count as ready (a one-shot that completed)."""
+    ran = seconds(lived)
+    if container.oom:
+        return f"was killed for running out of memory after {ran}"
+    if container.exit_code != 0:
+        return f"exited with code {container.exit_code} after {ran}"
+    if any(c.needs_running or (c.kind == AUTO and container.has_health)
+           for c in service.checks):
+        return f"exited with code 0 after {ran}, but it has to keep running"
+    pattern = pending_log(service, container)
+    if container.log_ended and pattern:
+        return f"exited with code 0 after {ran} before /{pattern}/ appeared in its log"
+    return None
+
+
+def ready_detail(service: ServiceWatch) -> str:
+    """What made the service ready, one part per check: "healthy", "running", ..."""
+    parts = []
+    first = service.ordered_containers()[0]
+    for index, check in enumerate(service.checks):
+        if check.kind == AUTO and not first.has_health:
+            parts.append("running" if first.running else "completed (exit 0)")
+        elif check.kind in ("healthy", AUTO):
+            # Known from the healthcheck that StackCI ran, before the engine said so.
+            early = any(c.health != "healthy" for c in service.containers.values())
+            parts.append("healthcheck passed" if early else "healthy")
+        elif check.kind == "running":
+            parts.append(check.kind)
+        elif check.kind == "completed":
+            parts.append("completed (exit 0)")
+        else:
+            progress = [p for (_, i), p in service.progress.items() if i == index]
+            detail = progress[-1].detail if progress else "passed"
+            parts.append(f"{check_subject(check)} {detail}")
+    return ", ".join(parts)
+
+
+def pending_reason(service: ServiceWatch, *, now: float, started: float,
+                   up_done: bool) -> str:
+    """Why `service` is not ready yet, in the words of its first pending check.
+    `started`: when the wait began; `up_done`: whether `docker compose up` has ended."""
+    containers = service.ordered_containers()
+    begin = service.first_start if service.own_timeout and service.first_start else started
+    waited = seconds(now - begin)
+    if not containers:
+        still = "" if up_done else " (docker compose up is still running)"
+        return f"no container was started within {waited}{still}"
+    if len(containers) < service.plan.replicas:
+        return (f"only {len(containers)} of {service.plan.replicas} containers were "
+                f"started within {waited}")
+    reason = ""
+    for index, check in enumerate(service.checks):
+        reason = _check_pending(service, containers, index, check, now=now, waited=waited,
+                                up_done=up_done)
+        if reason:
+            break
+    if service.problem and reason:
+        reason += f"; earlier it {service.problem}"
+    return reason or f"not ready after {waited}"
+
+
+def _check_pending(service: ServiceWatch, containers: list[ContainerWatch], index: int,
+                   check: Check, *, now: float, waited: str, up_done: bool) -> str:
+    pending = [c for c in containers if not c.passes(check, index)]
+    if check.per_container and not pending:
+        return ""
+    if not check.per_container and index in service.passed:
+        return ""
+    first = pending[0] if pending else containers[0]
+    kind = check.kind
+    if kind == AUTO:
+        kind = "healthy" if first.has_health else "running"
+    if kind == "healthy":
+        ran = service.progress.get((first.id, HEALTHCHECK))
+        said = f"; its healthcheck, run by StackCI, {ran.detail}" if ran else ""
+        return f"not healthy after {waited} (health: {first.health or 'none'}{said})"
+    if kind == "running":
+        state = state_text(first)
+        if state == "created" and not up_done and service.plan.depends_on:
+            state += ", docker compose up had not started it yet: it waits for " + \
+                ", ".join(service.plan.depends_on)
+        return f"not running after {waited} ({state})"
+    if kind == "completed":
+        return f"had not exited after {waited}; it has to complete with exit code 0"
+    progress = service.progress.get((first.id if check.per_container else "", index))
+    if kind == "log":
+        return f"/{check.target}/ did not appear in its log within {waited}"
+    if progress is None:
+        return f"{check_subject(check)} was never checked within {waited}"
+    return f"{check_subject(check)} {progress.detail} for {seconds(now - progress.since)}"
