@@ -36,6 +36,11 @@ _PURE_WAIT = ((*DOCKER, *GITHUB, *SMTP, GITHUB_LAYER, MAIL, "stackci.readiness.p
                "stackci.readiness.watcher", "stackci.readiness.report"), None)
 for _module in ("machine", "state", "verdicts"):
     RULES[f"stackci.readiness.{_module}"] = _PURE_WAIT
+# A feature package serves actions; it never imports one (not even a Settings type).
+for _feature in ("readiness", "report", "labels", "collect"):
+    RULES.setdefault(f"stackci.{_feature}", ((), None))
+    RULES[f"stackci.{_feature}"] = ((*RULES[f"stackci.{_feature}"][0], "stackci.actions"),
+                                    RULES[f"stackci.{_feature}"][1])
 
 
 def module_name(path: Path) -> str:
@@ -92,6 +97,8 @@ def test_every_import_edge_is_allowed() -> None:
     ("stackci.core.github.session", "import smtplib"),
     ("stackci.readiness.machine", "from stackci.readiness.probes import Attempt"),
     ("stackci.readiness.verdicts", "import docker.errors"),
+    ("stackci.collect.render", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                               "    from stackci.actions.collect_logs import Settings"),
 ])
 def test_a_forbidden_edge_is_found(module: str, code: str) -> None:
     assert violations(module, imports_of(ast.parse(code))) != []

@@ -6,13 +6,19 @@ from __future__ import annotations
 import json
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import docker
 import docker.errors
 import requests
 
-from stackci.collect.model import Collection, Found, container_labels, safe_name
+from stackci.collect.model import (
+    Collection,
+    CollectOptions,
+    Found,
+    container_labels,
+    safe_name,
+)
 from stackci.core.engine.compose import (
     ComposeError,
     ComposeProject,
@@ -33,10 +39,6 @@ from stackci.core.files.folder import OutputFolder
 from stackci.core.runner.errors import BadInputs, InputError
 from stackci.core.text.redact import env_secrets, redact_inspect
 
-if TYPE_CHECKING:
-    from stackci.actions.collect_logs import Settings
-
-
 # Streams in parallel; below docker-py's connection pool size (10), so none is discarded.
 LOG_WORKERS = 8
 
@@ -48,7 +50,7 @@ def connect() -> tuple[docker.DockerClient | None, str]:
         return None, f"the Docker engine does not answer: {exc}; nothing could be collected"
 
 
-def job_project(default: str, settings: Settings,
+def job_project(default: str, settings: CollectOptions,
                 client: docker.DockerClient) -> tuple[str, bool]:
     """In a workflow without a project-name input: the name compose-up-and-wait gives
     this job's stack, when anything of it exists (containers, or only a network or
@@ -63,7 +65,7 @@ def job_project(default: str, settings: Settings,
     return default, False  # reported as "no containers"
 
 
-def local_project(settings: Settings) -> str:
+def local_project(settings: CollectOptions) -> str:
     """Compose's default project name, as on a laptop; bad input when there is none."""
     name, problem = compose_default_name(settings)
     if name is None:
@@ -73,7 +75,7 @@ def local_project(settings: Settings) -> str:
     return name
 
 
-def compose_default_name(settings: Settings) -> tuple[str | None, str]:
+def compose_default_name(settings: CollectOptions) -> tuple[str | None, str]:
     """Compose's own project name for the files in the working directory, or why not."""
     files = settings.compose_files or default_compose_files(settings.working_directory)
     if not files:
@@ -84,7 +86,7 @@ def compose_default_name(settings: Settings) -> tuple[str | None, str]:
         return None, str(exc)
 
 
-def collect(client: docker.DockerClient, settings: Settings, collection: Collection,
+def collect(client: docker.DockerClient, settings: CollectOptions, collection: Collection,
             folder: OutputFolder) -> None:
     containers = project_containers(client, collection.project)
     if not containers:
@@ -117,7 +119,7 @@ def collect(client: docker.DockerClient, settings: Settings, collection: Collect
     copy_files(settings, collection, folder, containers)
 
 
-def write_logs(client: docker.DockerClient, settings: Settings, collection: Collection,
+def write_logs(client: docker.DockerClient, settings: CollectOptions, collection: Collection,
                folder: OutputFolder) -> None:
     """Every selected container's log, streamed to its file, several at a time."""
 
@@ -211,7 +213,7 @@ def write_networks(client: docker.DockerClient, collection: Collection, folder: 
     folder.write_json("networks.json", networks)
 
 
-def copy_files(settings: Settings, collection: Collection, folder: OutputFolder,
+def copy_files(settings: CollectOptions, collection: Collection, folder: OutputFolder,
                containers: list[Any]) -> None:
     by_id = {c.id: c for c in containers}
     for spec in settings.copy:

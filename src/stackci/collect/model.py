@@ -7,11 +7,38 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from stackci.core.engine.containers import ContainerState
-from stackci.core.engine.copy import CopyResult
+from stackci.core.engine.copy import CopyResult, CopySpec
 from stackci.core.engine.project import Teardown
+
+
+class CollectOptions(Protocol):
+    """What gathering and rendering read of the action's settings (collect-logs'
+    `Settings` has these fields): the feature package does not import the action."""
+
+    @property
+    def working_directory(self) -> Path: ...
+    @property
+    def compose_files(self) -> tuple[Path, ...]: ...
+    @property
+    def path(self) -> Path: ...
+    @property
+    def services(self) -> tuple[str, ...]: ...
+    @property
+    def tail(self) -> int | None: ...
+    @property
+    def since(self) -> float | None: ...
+    @property
+    def timestamps(self) -> bool: ...
+    @property
+    def copy(self) -> tuple[CopySpec, ...]: ...
+    @property
+    def print_mode(self) -> str: ...
+    @property
+    def remove_volumes(self) -> bool: ...
 
 
 @dataclass

@@ -4,25 +4,20 @@ teardown, the job summary and the outputs."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
-from stackci.collect.model import Collection, Found
+from stackci.collect.model import Collection, CollectOptions, Found
 from stackci.core.engine.copy import CopyResult
 from stackci.core.engine.logs import PRINT_TAIL_LINES, tail_lines
 from stackci.core.files.folder import OutputFolder
 from stackci.core.runner.action import ActionRun
 from stackci.core.text import markdown as md
 
-if TYPE_CHECKING:
-    from stackci.actions.collect_logs import Settings
-
-
 # The `files` output lists at most this many (GitHub caps a step's outputs at 1 MB);
 # `files.txt` in the folder has them all.
 MAX_FILES_OUTPUT = 1000
 
 
-def print_logs(settings: Settings, collection: Collection, folder: OutputFolder,
+def print_logs(settings: CollectOptions, collection: Collection, folder: OutputFolder,
                run: ActionRun) -> None:
     """The end of the chosen services' logs in the job log, one group each."""
     if settings.print_mode == "none":
@@ -55,7 +50,7 @@ def report_teardown(collection: Collection, run: ActionRun) -> None:
         run.wf.log(f"collect-logs: torn down; nothing of project {collection.project} is left")
 
 
-def index_markdown(settings: Settings, collection: Collection, folder: OutputFolder) -> str:
+def index_markdown(settings: CollectOptions, collection: Collection, folder: OutputFolder) -> str:
     parts = [f"### StackCI collect-logs: {md.inline_code(collection.project)}"]
     selected = collection.selected
     failed = collection.failed_services
@@ -109,7 +104,7 @@ def copy_row(result: CopyResult) -> tuple[str, ...]:
     return (md.inline_code(str(result.spec)), md.cell(result.container), files)
 
 
-def teardown_markdown(settings: Settings, collection: Collection) -> str:
+def teardown_markdown(settings: CollectOptions, collection: Collection) -> str:
     result = collection.teardown
     assert result is not None
     what = "containers, networks and volumes" if settings.remove_volumes else \
@@ -149,7 +144,7 @@ def files_output(written: Iterable[str], limit: int = MAX_FILES_OUTPUT) -> list[
     return sorted(top + [n for n in names if "/" in n][:max(0, limit - len(top))])
 
 
-def set_outputs(settings: Settings, collection: Collection, folder: OutputFolder,
+def set_outputs(settings: CollectOptions, collection: Collection, folder: OutputFolder,
                 run: ActionRun) -> None:
     run.wf.set_output("path", str(settings.path))
     run.wf.set_output("files", files_output(folder.written))
