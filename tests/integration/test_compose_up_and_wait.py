@@ -690,6 +690,8 @@ BAD_INPUTS = [
     ("zero timeout", {"timeout": "0"}, GOOD, "timeout"),
     # Was: passed validation, started `up`, then crashed with OverflowError (exit 1).
     ("timeout beyond any job", {"timeout": "99999999999h"}, GOOD, "timeout"),
+    ("settle beyond its maximum", {"settle": "11m"}, GOOD, "settle"),
+    ("settle not a duration", {"settle": "a while"}, GOOD, "settle"),
     ("timeout over 6h", {"timeout": "6h1s"}, GOOD, "timeout"),
     ("service timeout over 6h", {"wait": "db: {running: true, timeout: 7h}"}, GOOD, "wait"),
     ("bad pull", {"pull": "sometimes"}, GOOD, "pull"),
@@ -732,3 +734,137 @@ def test_an_exec_attempt_that_hangs_gives_way_to_the_next(stack: Stack,
     ), wait="kafka: {exec: 'test -f /tmp/ready || sleep 3600', timeout: 40s}")
     assert result.code == 0, result
     assert services_output(result)["kafka"]["ready"] is True
+
+
+# -- a green run means the stack is ready (the hostile test, issue 12) -----------------
+
+def processes(stack: Stack, service_name: str) -> str:
+    """What runs in the service's container (`docker top`)."""
+    return stack.compose("top", service_name, check=False).stdout
+
+
+def test_an_exec_attempt_may_run_longer_than_ten_seconds(stack: Stack,
+                                                         wf_env: dict[str, str]) -> None:
+    # A JVM client on a slow runner: one attempt takes 11 s.
+    result = up(stack, wf_env, compose(hang=service("exec sleep 300")),
+                wait='hang: {exec: "sleep 11; true"}', timeout="40s")
+    assert result.code == 0, result
+    assert "hang: `sleep 11; true` exited 0 after " in result.stdout
+
+
+def test_an_exec_attempt_given_up_is_killed_and_named(stack: Stack,
+                                                      wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(hang=service("exec sleep 300")),
+                wait='hang: {exec: "sleep 77; true"}', timeout="3s")
+    assert result.code == 1, result
+    assert error_messages(result)["hang"] == (
+        "hang: `sleep 77; true` did not finish its first attempt within 3.0 s")
+    time.sleep(0.5)  # the kill is an exec of its own
+    assert "sleep 77" not in processes(stack, "hang")
+
+
+def test_a_service_timeout_limits_an_exec_attempt(stack: Stack,
+                                                  wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(hang=service("exec sleep 300")),
+                wait='hang: {exec: "sleep 78; true", timeout: 2s}', timeout="30s")
+    assert result.code == 1, result
+    assert error_messages(result)["hang"] == (
+        "hang: `sleep 78; true` did not finish its first attempt within 2.0 s")
+    time.sleep(0.5)
+    assert "sleep 78" not in processes(stack, "hang")
+
+
+@pytest.mark.parametrize("wait", [None, "crashy: running"])
+def test_without_fail_fast_a_crash_loop_is_never_ready(
+        stack: Stack, wf_env: dict[str, str], wait: str | None) -> None:
+    result = up(stack, wf_env, compose(
+        crashy=service("sleep 0.5; exit 1", "restart: always"),
+    ), wait=wait, fail_fast="false", timeout="8s")
+    assert result.code == 1, result
+    crashy = services_output(result)["crashy"]
+    assert crashy["ready"] is False
+    assert "exited with code 1" in crashy["reason"], crashy
+
+
+def test_a_one_shot_that_fails_after_the_old_settle_time_fails(
+        stack: Stack, wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(migrate=service("sleep 1.4; exit 3")))
+    assert result.code == 1, result
+    assert error_messages(result)["migrate"].startswith(
+        "migrate: exited with code 3 after running 1.")
+
+
+def test_a_service_ready_by_running_says_so_and_settles(stack: Stack,
+                                                        wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(app=service("exec sleep 300")), settle="1s")
+    assert result.code == 0, result
+    assert "app: running after " in result.stdout
+    assert "(ready only by running: no healthcheck or check says more; it has to keep " \
+        "running 1.0 s)" in result.stdout
+
+
+def test_a_service_that_fails_after_its_log_check_passed_fails(
+        stack: Stack, wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(
+        worker=service("echo consumer started; sleep 0.5; exit 6"),
+        app=service("exec sleep 300"),
+    ), wait="worker: {log: consumer started}")
+    assert result.code == 1, result
+    assert error_messages(result)["worker"].startswith(
+        "worker: exited with code 6 after running ")
+
+
+def test_a_dependency_named_completed_successfully_must_complete(
+        stack: Stack, wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(
+        migrate=service("sleep 2.5; echo migrated"),
+        api=service("exec sleep 300", "depends_on:\n  migrate:\n"
+                                      "    condition: service_completed_successfully"),
+    ))
+    assert result.code == 0, result
+    services = services_output(result)
+    assert services["migrate"]["check"] == "completed"
+    assert services["migrate"]["exit-code"] == 0
+    assert "migrate: completed (exit 0) after " in result.stdout
+
+
+def test_a_pull_failure_is_blamed_once_with_its_cause(stack: Stack,
+                                                      wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(
+        ghost=service("exec sleep 300", image="stackci-test/no-such-image:1"),
+        spirit=service("exec sleep 300", image="stackci-test/no-such-image:2"),
+        app=service("exec sleep 300"),
+    ), pull="never")
+    assert result.code == 1, result
+    errors = error_messages(result)
+    assert set(errors) == {"compose"}, errors
+    assert "no such image" in errors["compose"].lower(), errors
+    services = services_output(result)
+    for name in ("ghost", "spirit"):
+        assert services[name]["reason"] == \
+            "was not started because docker compose up failed (see its error)"
+
+
+def test_a_healthcheck_service_never_started_does_not_say_health_none(
+        stack: Stack, wf_env: dict[str, str]) -> None:
+    result = up(stack, wf_env, compose(
+        db=service("exec sleep 300", SLOW_HEALTHCHECK),
+        api=service("exec sleep 300", textwrap.dedent(HEALTHCHECK) + "depends_on:\n  db:\n"
+                    "    condition: service_healthy"),
+    ), timeout="2s", run_healthchecks="false")
+    assert result.code == 1, result
+    reason = services_output(result)["api"]["reason"]
+    assert "health: none" not in reason, reason
+    assert "exit None" not in result.stdout
+
+
+def test_a_refused_localhost_port_says_where_it_is_published(
+        stack: Stack, wf_env: dict[str, str]) -> None:
+    cgi(stack, "200 OK", "ok")
+    result = up(stack, wf_env, compose(
+        api=service(HTTPD, f'{WWW}\nports: ["127.0.0.1::8000"]'),
+    ), wait="api: {http: 'http://localhost:8000/cgi-bin/health', timeout: 2s}")
+    assert result.code == 1, result
+    port = services_output(result)["api"]["ports"]["8000/tcp"].rpartition(":")[2]
+    assert f"port 8000 of api is published on host port {port}" in \
+        error_messages(result)["api"], result

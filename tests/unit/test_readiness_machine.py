@@ -37,7 +37,7 @@ class Run:
 
     def __init__(self, *services: tuple[str, ServiceWait, dict[str, Any]],
                  fail_fast: bool = True, run_healthchecks: bool = True,
-                 timeout: float = 60) -> None:
+                 timeout: float = 60, settle: float = 2.0) -> None:
         setups = []
         for name, wait, extra in services:
             plan = ServicePlan(name=name, wait=ServiceWait(),
@@ -48,7 +48,7 @@ class Run:
             setups.append(ServiceSetup(plan, wait.effective_checks, wait.timeout,
                                        wait.interval))
         self.machine = WaitMachine(setups, started=T0, timeout=timeout, fail_fast=fail_fast,
-                                   run_healthchecks=run_healthchecks)
+                                   run_healthchecks=run_healthchecks, settle=settle)
         self.effects: list[Effect] = []
         self.running: dict[int, StartProbe] = {}
 
@@ -130,7 +130,7 @@ def test_a_one_shot_that_exits_0_is_ready_and_one_that_exits_1_fails() -> None:
     run.feed(event("start", "migrate", T0), event("die", "migrate", T0 + 0.5, exit_code=0))
     assert run.ready_at("migrate") is not None
     run.feed(event("start", "worker", T0), event("die", "worker", T0 + 2.1, exit_code=1))
-    assert run.failure("worker") == "exited with code 1 after 2.1 s"
+    assert run.failure("worker") == "exited with code 1 after running 2.1 s"
     assert run.machine.finished(T0 + 2.1)  # fail fast
 
 
@@ -139,7 +139,8 @@ def test_exit_0_is_a_failure_for_a_service_that_must_keep_running() -> None:
     run.feed(event("start", "api", T0))
     assert run.ready_at("api") is not None
     run.feed(event("die", "api", T0 + 1, exit_code=0))
-    assert run.failure("api") == "exited with code 0 after 1.0 s, but it has to keep running"
+    assert run.failure("api") == \
+        "exited with code 0 after running 1.0 s, but it has to keep running"
 
 
 def test_the_wait_ends_once_all_are_ready_and_up_is_done() -> None:
@@ -158,7 +159,9 @@ def test_a_service_up_never_started_fails_once_up_is_done() -> None:
     run.send(UpDone(1, "Error: pull access denied", T0 + 2), T0 + 2)
     assert run.failure("api") is None  # not before the inspect has answered
     run.send(Snapshot(T0 + 2, (), after_up=True), T0 + 2)
-    assert run.failure("api") == "was not started: docker compose up failed"
+    assert run.failure("api") == \
+        "was not started because docker compose up failed (see its error)"
+    assert run.machine.services["api"].blamed_on_up
     assert run.failure("db") is None
 
 
@@ -211,14 +214,14 @@ def test_unhealthy_fails_with_the_health_check_output() -> None:
     run.feed(event("start", "db", T0))
     run.feed(event("health_status", "db", T0 + 3, health="unhealthy"),
              health_output="pg: no\n  response\n")
-    assert run.failure("db") == "became unhealthy after 3.0 s: pg: no response"
+    assert run.failure("db") == "became unhealthy after running 3.0 s: pg: no response"
 
 
 def test_oom_kills_are_named() -> None:
     run = Run(("big", ServiceWait(), {"health": False}))
     run.feed(event("start", "big", T0), event("oom", "big", T0 + 1),
              event("die", "big", T0 + 1, exit_code=137))
-    assert run.failure("big") == "was killed for running out of memory after 1.0 s"
+    assert run.failure("big") == "was killed for running out of memory after running 1.0 s"
 
 
 def test_an_oom_event_after_the_die_still_names_the_oom_kill() -> None:
@@ -229,7 +232,7 @@ def test_an_oom_event_after_the_die_still_names_the_oom_kill() -> None:
     assert not run.machine.finished(T0 + 1)
     assert run.machine.wake_at(T0 + 1) == pytest.approx(T0 + 1 + OOM_GRACE)
     run.feed(event("oom", "big", T0 + 1.01))
-    assert run.failure("big") == "was killed for running out of memory after 1.0 s"
+    assert run.failure("big") == "was killed for running out of memory after running 1.0 s"
 
 
 def test_an_exit_137_without_an_oom_event_is_judged_after_the_grace() -> None:
@@ -238,7 +241,7 @@ def test_an_exit_137_without_an_oom_event_is_judged_after_the_grace() -> None:
     run.send(None, T0 + 1 + OOM_GRACE / 2)
     assert run.failure("big") is None
     run.send(None, T0 + 1 + OOM_GRACE + 0.01)
-    assert run.failure("big") == "exited with code 137 after 1.0 s"
+    assert run.failure("big") == "exited with code 137 after running 1.0 s"
 
 
 def test_a_restart_forgets_what_the_last_run_passed() -> None:
@@ -329,7 +332,7 @@ def test_an_active_check_never_answered_says_so() -> None:
     run = Run(("api", ServiceWait((Check("tcp", "6379"),)), {"health": False}))
     run.feed(event("start", "api", T0))
     assert run.machine.pending_reason(run.machine.services["api"], T0 + 3) == \
-        "port 6379 was never checked within 3.0 s"
+        "port 6379 did not answer its first attempt within 3.0 s"
 
 
 def test_a_service_times_out_with_its_pending_reason() -> None:
@@ -351,7 +354,8 @@ def test_finish_stops_every_probe_and_words_what_is_pending() -> None:
     stopped = {e.token for e in run.effects if isinstance(e, StopProbe)}
     started = {e.token for e in run.effects if isinstance(e, StartProbe)}
     assert started == stopped
-    assert run.machine.services["api"].pending == "port 80 was never checked within 1.0 s"
+    assert run.machine.services["api"].pending == \
+        "port 80 did not answer its first attempt within 1.0 s"
 
 
 # -- the healthcheck, run by StackCI between the engine's runs of it ------------------
@@ -407,3 +411,81 @@ def test_with_run_healthchecks_off_only_the_engine_counts() -> None:
     run = Run(("db", ServiceWait(), {"health": True}), run_healthchecks=False)
     run.feed(event("start", "db", T0))
     assert run.running == {}
+
+
+# -- the settle rule, one-shots, OOM kills of a child, first attempts ---------------------
+
+def done_up(run: Run, at: float) -> None:
+    run.send(UpDone(0, "", at), at)
+    run.send(Snapshot(at, (), after_up=True), at)
+
+
+def test_a_service_ready_only_by_running_must_run_the_settle_time() -> None:
+    run = Run(("app", ServiceWait(), {"health": False}), settle=2.0)
+    run.feed(event("start", "app", T0 + 0.5))
+    done_up(run, T0 + 0.6)
+    assert run.ready_at("app") == T0 + 0.5
+    assert any(line.startswith("app: running after 0.5 s (ready only by running")
+               for line in run.said)
+    assert not run.machine.finished(T0 + 2.4)
+    assert run.machine.wake_at(T0 + 2.4) == T0 + 2.5
+    assert run.machine.finished(T0 + 2.5)
+
+
+def test_a_one_shot_that_fails_within_the_settle_time_fails() -> None:
+    run = Run(("migrate", ServiceWait(), {"health": False}))
+    run.feed(event("start", "migrate", T0))
+    done_up(run, T0 + 0.1)
+    assert not run.machine.finished(T0 + 1.4)
+    run.feed(event("die", "migrate", T0 + 1.5, exit_code=3))
+    assert run.failure("migrate") == "exited with code 3 after running 1.5 s"
+
+
+def test_checks_that_say_more_than_running_are_not_delayed() -> None:
+    run = Run(("api", ServiceWait((Check("tcp", "80"),)), {"health": False}))
+    run.feed(event("start", "api", T0))
+    done_up(run, T0 + 0.1)
+    run.report(run.probe("api", 0), Attempt(True, "accepted a connection"), T0 + 0.3)
+    assert run.machine.finished(T0 + 0.3)
+
+
+def test_a_crash_loop_without_fail_fast_is_not_ready_when_the_time_is_up() -> None:
+    run = Run(("crashy", ServiceWait(), {"health": False, "restart": "always"}),
+              fail_fast=False, timeout=8)
+    run.feed(event("start", "crashy", T0), event("die", "crashy", T0 + 0.5, exit_code=1))
+    done_up(run, T0 + 0.6)
+    run.feed(event("start", "crashy", T0 + 7.7))  # caught running at the deadline
+    assert run.machine.finished(T0 + 8)
+    run.machine.finish(T0 + 8)
+    assert run.ready_at("crashy") is None
+    assert run.failure("crashy") == (
+        "had run only 0.3 s when the wait ended; ready only by running, it has to keep "
+        "running 2.0 s; earlier it restarted (restart 1) after it exited with code 1")
+
+
+def test_an_oom_kill_of_a_process_inside_is_told_from_the_container_s() -> None:
+    run = Run(("job", ServiceWait(), {"health": False}))
+    run.feed(event("start", "job", T0), event("oom", "job", T0 + 0.5),
+             event("die", "job", T0 + 1, exit_code=0))
+    assert run.failure("job") == ("exited with code 0 after running 1.0 s; a process in it "
+                                  "was killed for running out of memory")
+
+
+def test_an_exec_check_whose_first_attempt_still_runs_says_so() -> None:
+    check = Check("exec", "sleep 12; true", argv=("sh", "-c", "sleep 12; true"))
+    run = Run(("hang", ServiceWait((check,), timeout=3), {"health": False}))
+    run.feed(event("start", "hang", T0))
+    probe = run.probe("hang", 0)
+    assert probe.deadline == T0 + 3  # an attempt may run until the service's deadline
+    run.send(None, T0 + 3)
+    assert run.failure("hang") == "`sleep 12; true` did not finish its first attempt within 3.0 s"
+    assert StopProbe(probe.token) in run.effects
+
+
+def test_a_healthcheck_service_created_but_not_started_is_not_health_none() -> None:
+    run = Run(("db", ServiceWait(), {"health": True}),
+              ("api", ServiceWait(), {"health": True, "depends_on": ["db"]}), timeout=5)
+    run.feed(event("start", "db", T0), event("create", "api", T0))
+    run.send(None, T0 + 5)
+    assert run.failure("api") == ("not healthy after 5.0 s (created, docker compose up had "
+                                  "not started it yet: it waits for db)")

@@ -18,12 +18,11 @@ from stackci.core.engine.compose import (
 )
 from stackci.core.runner.action import ActionRun
 from stackci.core.runner.context import RunContext
-from stackci.core.runner.errors import ActionFailed, BadInputs, InputError
+from stackci.core.runner.errors import BadInputs, InputError
 from stackci.core.runner.inputs import InputReader
 from stackci.core.runner.workflow import Workflow
-from stackci.core.text import markdown as md
-from stackci.readiness.machine import ServiceSetup
-from stackci.readiness.spec import ServiceWait, WaitSpecError, merge, parse_wait
+from stackci.readiness.machine import RUNNING_SETTLE, ServiceSetup
+from stackci.readiness.spec import AUTO, Check, ServiceWait, WaitSpecError, merge, parse_wait
 from stackci.readiness.stack import BadExtension, StackModel, UnknownServices, load_stack
 from stackci.readiness.up import ComposeUp
 
@@ -40,6 +39,7 @@ NAME = "compose-up-and-wait"
 PULL_POLICIES = ("missing", "always", "never")
 DEFAULT_TIMEOUT = 300.0
 DEFAULT_LOG_LINES = 100
+MAX_SETTLE = 600.0
 _COMPOSE_FILES = "compose.yaml, compose.yml, docker-compose.yml or docker-compose.yaml"
 
 
@@ -56,6 +56,7 @@ class Settings:
     timeout: float
     wait: dict[str, ServiceWait]
     fail_fast: bool
+    settle: float
     run_healthchecks: bool
     logs_on_failure: int
 
@@ -78,6 +79,8 @@ class Settings:
             timeout=inputs.duration("timeout", default=DEFAULT_TIMEOUT),
             wait=_wait(inputs),
             fail_fast=inputs.boolean("fail-fast", default=True),
+            settle=inputs.duration("settle", default=RUNNING_SETTLE, maximum=MAX_SETTLE,
+                                   allow_zero=True),
             run_healthchecks=inputs.boolean("run-healthchecks", default=True),
             logs_on_failure=inputs.integer("logs-on-failure", DEFAULT_LOG_LINES, minimum=0),
         )
@@ -141,7 +144,9 @@ def run(settings: Settings, run: ActionRun) -> None:
         wf.summary.add(f"### ✅ {model.name}: all {count} services ready in "
                        f"{_ready_seconds(result):.1f} s\n\n{summary_table(reports)}")
         return
-    _explain_failure(wf, settings, result, reports, client)
+    from stackci.readiness.report import explain_failure  # noqa: PLC0415
+
+    raise explain_failure(wf, result, reports, client, settings.logs_on_failure)
 
 
 def _watch(wf: Workflow, settings: Settings, model: StackModel, up: ComposeUp,
@@ -165,7 +170,8 @@ def _watch(wf: Workflow, settings: Settings, model: StackModel, up: ComposeUp,
         watcher = StackWatcher(
             client=client, streams=streams, project=model.name, setups=_setups(settings, model),
             timeout=settings.timeout, fail_fast=settings.fail_fast, say=wf.log,
-            debug=wf.debug, run_healthchecks=settings.run_healthchecks)
+            debug=wf.debug, run_healthchecks=settings.run_healthchecks,
+            settle=settings.settle)
     except BaseException:
         up.stop(wf.log)  # the watcher, which would stop it, never got it
         raise
@@ -204,11 +210,16 @@ def _check_wait_names(settings: Settings, model: StackModel) -> None:
 
 def _setups(settings: Settings, model: StackModel) -> list[ServiceSetup]:
     """Per service: its plan, its checks (the input's over the compose file's), its
-    time limit and its probe interval."""
+    time limit and its probe interval. A one-shot that another service names with
+    `service_completed_successfully` has to complete, not merely run."""
     setups = []
+    must_complete = model.must_complete()
     for name, plan in model.services.items():
         wait = merge(plan.wait, settings.wait.get(name))
-        setups.append(ServiceSetup(plan, wait.effective_checks, wait.timeout, wait.interval))
+        checks = wait.effective_checks
+        if name in must_complete and checks == (Check(AUTO),):
+            checks = (Check("completed"),)
+        setups.append(ServiceSetup(plan, checks, wait.timeout, wait.interval))
     return setups
 
 
@@ -220,50 +231,3 @@ def _ready_seconds(result: WaitResult) -> float:
 def _set_outputs(wf: Workflow, result: WaitResult, reports: list[ServiceReport]) -> None:
     wf.set_output("services", {r.name: r.output() for r in reports})
     wf.set_output("ready-seconds", f"{_ready_seconds(result):.2f}" if result.ok else "")
-
-
-def _explain_failure(wf: Workflow, settings: Settings, result: WaitResult,
-                     reports: list[ServiceReport], client: docker.DockerClient) -> None:
-    """One log group and one error annotation per service that is not ready; the stack
-    is left as it is, for collect-logs and for people."""
-    from stackci.readiness.report import last_log_lines, state_lines, summary_table  # noqa: PLC0415
-
-    failing = [r for r in reports if not r.ready]
-    failing.sort(key=lambda r: not r.failed)  # those that failed first
-    logs = last_log_lines(client, [c for r in failing for c in r.containers],
-                          settings.logs_on_failure)
-    for report in failing:
-        with wf.group(f"{report.name}: {report.reason}"):
-            wf.log(f"check: {report.check}")
-            for line in state_lines(report):
-                wf.log(line)
-            for container in report.containers:
-                text = logs.get(container.id, "")
-                if text:
-                    wf.log(f"last {settings.logs_on_failure} log lines of {container.name}:")
-                    wf.log(text)
-    for report in failing:
-        if report.failed:  # not those that the wait merely stopped for
-            wf.error(f"{report.name}: {report.reason}", title=f"{NAME}: {report.name} not ready")
-    up_problem = _up_problem(result)
-    if up_problem:
-        with wf.group("docker compose up"):
-            wf.log(result.up_output.rstrip() or "(no output)")
-        wf.error(up_problem, title=f"{NAME}: docker compose up")
-    names = ", ".join(r.name for r in failing)
-    message = (f"{len(failing)} of {len(reports)} services not ready: {names}" if failing
-               else up_problem)
-    details = summary_table(reports)
-    if up_problem:
-        details += "\n\n" + md.escape(up_problem)
-    # The handler puts the message in the job summary; compose's words are outside text.
-    raise ActionFailed(message, details, annotated=True)
-
-
-def _up_problem(result: WaitResult) -> str:
-    if result.up_code is None:
-        return "docker compose up had not finished when the wait ended, and was stopped"
-    if result.up_code != 0:
-        lines = [line.strip() for line in result.up_output.splitlines() if line.strip()]
-        return f"docker compose up failed: {lines[-1] if lines else f'exit code {result.up_code}'}"
-    return ""

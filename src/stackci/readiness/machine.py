@@ -22,8 +22,9 @@ from stackci.readiness.state import (
     ServiceWatch,
 )
 
-# How long a container ready only by running must stay up (see settle_deadlines).
-RUNNING_SETTLE = 1.0
+# How long a container ready only by running must stay up (see settle_deadlines): the
+# default of the `settle` input.
+RUNNING_SETTLE = 2.0
 # The engine may announce an OOM kill just after the container's `die` (both come from
 # containerd, on separate paths): an exit with 137 waits this long for it before the
 # verdict, so it reads "out of memory", not "code 137".
@@ -95,6 +96,7 @@ class StartProbe:
     index: int
     check: Check
     interval: float | None
+    deadline: float  # the service's: no attempt needs to run past it
     log_since: float | None = None
 
 
@@ -131,11 +133,13 @@ class ServiceSetup:
 
 class WaitMachine:
     def __init__(self, setups: Iterable[ServiceSetup], *, started: float, timeout: float,
-                 fail_fast: bool, run_healthchecks: bool = True) -> None:
+                 fail_fast: bool, run_healthchecks: bool = True,
+                 settle: float = RUNNING_SETTLE) -> None:
         self.started = started
         self.timeout = timeout
         self.fail_fast = fail_fast
         self.run_healthchecks = run_healthchecks
+        self.settle = settle
         self.services: dict[str, ServiceWatch] = {
             s.plan.name: ServiceWatch(s.plan, s.checks, s.timeout, started + timeout,
                                       s.interval)
@@ -166,6 +170,11 @@ class WaitMachine:
         """The wait is over: judge what is left and word why the rest is not ready.
         Every probe still running is stopped."""
         self._give_verdicts(due_by=None, now=now)  # the report must not leave an exit unjudged
+        for service in self.services.values():
+            # Ready only by running, but not for long enough: the wait ended first.
+            if service.ready_at is not None and service.failure is None and any(
+                    now < deadline for deadline in self._settle_deadline(service)):
+                service.ready_at = None
         self._check_deadlines(now)  # the overall deadline may have ended the wait
         for service in self.services.values():
             if not service.settled:
@@ -194,20 +203,23 @@ class WaitMachine:
                    + [self.started + self.timeout])
 
     def settle_deadlines(self) -> list[float]:
-        """A service that is ready only because its container runs (no healthcheck to
-        say more) must stay up RUNNING_SETTLE seconds before the wait ends: a crash loop
-        is `running` too, for a moment, between its restarts."""
-        return [
-            service.ready_at + RUNNING_SETTLE
-            for service in self.services.values()
-            if service.ready_at is not None and service.failure is None
-            and any(c.running and c.has_health is not True
-                    for c in service.containers.values())
-        ]
+        """A service that is ready only because its containers run (no healthcheck or
+        check that says more) must have run `settle` seconds before the wait ends: a
+        crash loop is `running` too, for a moment, between its restarts, and a one-shot
+        that fails soon after it started must fail the run."""
+        return [d for service in self.services.values() for d in self._settle_deadline(service)]
+
+    def _settle_deadline(self, service: ServiceWatch) -> list[float]:
+        running = [c.started_at or self.started for c in service.containers.values()
+                   if c.running]
+        if service.ready_at is None or service.failure is not None or not running or \
+                not verdicts.ready_only_by_running(service):
+            return []
+        return [max(running) + self.settle]
 
     def pending_reason(self, service: ServiceWatch, now: float) -> str:
         return verdicts.pending_reason(service, now=now, started=self.started,
-                                       up_done=self.up_done is not None)
+                                       up_done=self.up_done is not None, settle=self.settle)
 
     def known_containers(self) -> frozenset[str]:
         """Containers that events have told of as started."""
@@ -238,11 +250,14 @@ class WaitMachine:
 
     def _fail_never_started(self) -> None:
         assert self.up_done is not None
-        reason = ("no container was started for it" if self.up_done.code == 0 else
-                  "was not started: docker compose up failed")
+        up_failed = self.up_done.code != 0
+        reason = ("was not started because docker compose up failed (see its error)"
+                  if up_failed else "no container was started for it")
         for service in self.services.values():
             never_started = not any(c.starts for c in service.containers.values())
             if never_started and not service.settled:
+                # Compose's error names the cause once; each service is not blamed again.
+                service.blamed_on_up = up_failed
                 self._fail(service, reason)
 
     # -- engine events --------------------------------------------------------------------
@@ -372,7 +387,7 @@ class WaitMachine:
         if health == "unhealthy" and previous != "unhealthy":
             output = " ".join(output.split())[:300]
             lived = verdicts.seconds(at - (container.started_at or self.started))
-            self._problem(service, f"became unhealthy after {lived}"
+            self._problem(service, f"became unhealthy after running {lived}"
                           + (f": {output}" if output else ""), recoverable=True)
         else:
             self._evaluate(service, at, now)
@@ -441,7 +456,7 @@ class WaitMachine:
         self._next_token += 1
         self._probes[token] = (service.name, container_id, index)
         self._effects.append(StartProbe(token, service.name, container_id, index, check,
-                                        service.interval, log_since))
+                                        service.interval, service.deadline, log_since))
         return token
 
     def _stop_probe(self, token: int) -> None:
@@ -497,11 +512,17 @@ class WaitMachine:
             return
         service.ready_at = now
         service.trigger_time = trigger
-        service.problem = None
+        if not verdicts.ready_only_by_running(service):
+            service.problem = None  # (a service ready by running is so only once it settled)
         service.ready_detail = verdicts.ready_detail(service)
         self._stop_probes(service)
+        settles = ""
+        if verdicts.ready_only_by_running(service) and any(
+                c.running for c in service.containers.values()):
+            settles = (" (ready only by running: no healthcheck or check says more; it has "
+                       f"to keep running {verdicts.seconds(self.settle)})")
         self._say(f"{service.name}: {service.ready_detail} after "
-                  f"{verdicts.seconds(now - self.started)}")
+                  f"{verdicts.seconds(now - self.started)}{settles}")
         self._debug(f"{service.name}: ready mark {now:.6f}, trigger {trigger:.6f}, "
                     f"latency {(now - trigger) * 1000:.1f} ms")
 

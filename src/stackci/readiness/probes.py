@@ -10,6 +10,7 @@ import re
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -33,10 +34,21 @@ TCP_SETTLE = 0.05
 # Maps a host named in a check to the address to use: a compose service's name becomes
 # its container's address; None means that service has no running container yet.
 Resolver = Callable[[str], "str | None"]
+# Given a container port, a note on where the service publishes it when that is not the
+# same port on the host ("" otherwise), for a refused `localhost` check.
+PortHint = Callable[[int], str]
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
-# Longest an `exec` check's single attempt may run before the next one starts.
-EXEC_ATTEMPT_LIMIT = 10.0
+# An `exec` attempt may run until the check's deadline (the service's own `timeout`, or
+# the overall one); below this much time left it still gets this much.
+EXEC_ATTEMPT_MIN = 0.5
+# Every command StackCI runs in a container carries this variable (a fresh value per
+# attempt), so that an attempt given up can be found and killed inside the container,
+# children included: the engine has no call that stops an exec.
+ATTEMPT_VARIABLE = "STACKCI_ATTEMPT"
+_KILL_SCRIPT = (f'for p in /proc/[0-9]*; do grep -q "{ATTEMPT_VARIABLE}=$1" "$p/environ" '
+                '2>/dev/null && kill -9 "${p#/proc/}" 2>/dev/null; done; true')
 # A container's own healthcheck, run by StackCI between the engine's runs of it: first
 # HEALTHCHECK_MIN_SPACING s after the container starts, then with pauses that double up
 # to half its interval (so the engine's wait is at least halved), kept within
@@ -65,9 +77,10 @@ class Probe(Protocol):
 class HttpProbe:
     spacing: float | None = None
 
-    def __init__(self, check: Check, resolve: Resolver) -> None:
+    def __init__(self, check: Check, resolve: Resolver, hint: PortHint | None = None) -> None:
         self.check = check
         self._resolve = resolve
+        self._hint = hint
         self._session = requests.Session()
         # Readiness, not trust: a local service's self-signed certificate is fine here.
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
@@ -87,7 +100,8 @@ class HttpProbe:
             response = self._session.get(url, headers=headers, timeout=HTTP_TIMEOUT,
                                          allow_redirects=True, verify=False)
         except requests.ConnectionError as exc:
-            return Attempt(False, _connection_problem(exc))
+            return Attempt(False, _connection_problem(exc)
+                           + _hint(self._hint, host, parts.port or _default_port(parts.scheme)))
         except requests.Timeout:
             return Attempt(False, "did not answer in time")
         except requests.RequestException as exc:
@@ -107,9 +121,10 @@ class HttpProbe:
 class TcpProbe:
     spacing: float | None = None
 
-    def __init__(self, check: Check, resolve: Resolver) -> None:
+    def __init__(self, check: Check, resolve: Resolver, hint: PortHint | None = None) -> None:
         self.check = check
         self._resolve = resolve
+        self._hint = hint
 
     def attempt(self) -> Attempt:
         host, _, port = self.check.target.rpartition(":")
@@ -127,7 +142,7 @@ class TcpProbe:
                 except ConnectionResetError:
                     return Attempt(False, "reset the connection at once")
         except ConnectionRefusedError:
-            return Attempt(False, "refused the connection")
+            return Attempt(False, "refused the connection" + _hint(self._hint, host, int(port)))
         except TimeoutError:
             return Attempt(False, "did not accept a connection in time")
         except OSError as exc:
@@ -143,27 +158,35 @@ class ExecProbe:
 
     spacing: float | None = None
 
-    def __init__(self, check: Check, client: docker.DockerClient, container_id: str) -> None:
+    def __init__(self, check: Check, client: docker.DockerClient, container_id: str,
+                 deadline: float | None = None) -> None:
         self.check = check
         self._api = client.api
         self._container_id = container_id
         self._argv = list(check.argv)
-        self._limit = EXEC_ATTEMPT_LIMIT
+        self._deadline = deadline  # seconds since the epoch; None: no limit of its own
         self._running: threading.Thread | None = None  # the last attempt's exec
+        self._tag = ""  # the last attempt's ATTEMPT_VARIABLE value
 
     def attempt(self) -> Attempt:
-        return self._run(self._argv, self._limit)
+        limit = None if self._deadline is None else \
+            max(self._deadline - time.time(), EXEC_ATTEMPT_MIN)
+        outcome = self._run(self._argv, limit)
+        if outcome.detail.startswith("did not finish"):
+            self._kill()  # its time is up: it must not go on running in the container
+        return outcome
 
-    def _run(self, argv: list[str], limit: float) -> Attempt:
+    def _run(self, argv: list[str], limit: float | None) -> Attempt:
         # A command can hang (a client with no timeout of its own, a broker that is not
-        # up yet): each attempt gets `limit` seconds, then the next one starts.
-        # The abandoned call ends with its command; its thread is a daemon meanwhile.
+        # up yet): an attempt gets `limit` seconds (None: as long as it takes).
         done: queue.Queue[tuple[bytes | str, object] | BaseException] = queue.Queue(1)
+        self._tag = tag = uuid.uuid4().hex
 
         def run() -> None:
             try:
-                exec_id = self._api.exec_create(self._container_id, argv,
-                                                stdout=True, stderr=True)
+                exec_id = self._api.exec_create(self._container_id, argv, stdout=True,
+                                                stderr=True,
+                                                environment={ATTEMPT_VARIABLE: tag})
                 output = self._api.exec_start(exec_id)
                 done.put((output, self._api.exec_inspect(exec_id).get("ExitCode")))
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting side
@@ -174,7 +197,8 @@ class ExecProbe:
         try:
             outcome = done.get(timeout=limit)
         except queue.Empty:
-            return Attempt(False, f"did not finish in {limit:g} s")
+            assert limit is not None
+            return Attempt(False, f"did not finish in {limit:.3g} s")
         if isinstance(outcome, docker.errors.APIError):
             return Attempt(False, f"could not run: {outcome.explanation or outcome}")
         if isinstance(outcome, BaseException):
@@ -186,8 +210,42 @@ class ExecProbe:
             return Attempt(True, "exited 0")
         return Attempt(False, f"exited {code}" + (f": {last}" if last else ""))
 
+    def _kill(self) -> None:
+        """Kill what the last attempt started in the container, if it still runs (in a
+        thread of its own: a stop must not wait for the engine)."""
+        if self._running is None or not self._running.is_alive():
+            return
+        thread = threading.Thread(target=_kill_attempt,
+                                  args=(self._api, self._container_id, self._tag),
+                                  daemon=True, name="exec-kill")
+        with _KILLS_LOCK:
+            _KILLS.append(thread)
+        thread.start()
+
     def close(self) -> None:
-        pass
+        self._kill()
+
+
+_KILLS: list[threading.Thread] = []
+_KILLS_LOCK = threading.Lock()
+
+
+def _kill_attempt(api: Any, container_id: str, tag: str) -> None:
+    # Needs a shell with grep in the container; where there is none (a distroless
+    # image) the attempt runs on until it ends by itself.
+    with contextlib.suppress(docker.errors.DockerException, requests.RequestException):
+        exec_id = api.exec_create(container_id, ["/bin/sh", "-c", _KILL_SCRIPT, "sh", tag])
+        api.exec_start(exec_id)
+
+
+def wait_for_kills(timeout: float) -> None:
+    """Give the kills of abandoned attempts up to `timeout` seconds to be done (the
+    process must not exit and leave a hung command running in a container)."""
+    end = time.monotonic() + timeout
+    with _KILLS_LOCK:
+        pending, _KILLS[:] = list(_KILLS), []
+    for thread in pending:
+        thread.join(max(0.0, end - time.monotonic()))
 
 
 class RunBudget:
@@ -219,6 +277,7 @@ class HealthcheckProbe(ExecProbe):
     def __init__(self, client: docker.DockerClient, container_id: str,
                  interval: float | None, budget: RunBudget) -> None:
         super().__init__(Check("healthy"), client, container_id)
+        self._limit: float = DOCKER_DEFAULT_HEALTH_SECONDS  # its own timeout, once read
         self._interval = interval  # the service's own `interval`, if the wait gave one
         self._budget = budget
         self._closed = threading.Event()
@@ -244,6 +303,7 @@ class HealthcheckProbe(ExecProbe):
 
     def close(self) -> None:
         self._closed.set()
+        super().close()
 
 
 def healthcheck_plan(config: dict[str, Any]) -> tuple[list[str], float, float] | None:
@@ -345,14 +405,15 @@ class ProbeRunner:
 
 
 def make_probe(check: Check, client: docker.DockerClient, container_id: str | None,
-               resolve: Resolver, log_since: float | None = None) -> Probe:
+               resolve: Resolver, *, log_since: float | None = None,
+               deadline: float | None = None, hint: PortHint | None = None) -> Probe:
     if check.kind == "http":
-        return HttpProbe(check, resolve)
+        return HttpProbe(check, resolve, hint)
     if check.kind == "tcp":
-        return TcpProbe(check, resolve)
+        return TcpProbe(check, resolve, hint)
     assert container_id is not None
     if check.kind == "exec":
-        return ExecProbe(check, client, container_id)
+        return ExecProbe(check, client, container_id, deadline)
     if check.kind == "log":
         return LogProbe(check, client, container_id, log_since)
     raise ValueError(f"{check.kind} is not an active check")
@@ -381,6 +442,16 @@ def _lines(stream: Iterator[bytes]) -> Iterator[str]:
     rest = b"".join(parts)
     if rest:
         yield rest[-MAX_LINE:].decode("utf-8", "replace")
+
+
+def _hint(hint: PortHint | None, host: str, port: int | None) -> str:
+    if hint is None or port is None or host not in LOCAL_HOSTS:
+        return ""
+    return hint(port)
+
+
+def _default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
 
 
 def _connection_problem(exc: requests.ConnectionError) -> str:

@@ -14,6 +14,8 @@ import docker.errors
 import requests
 
 from stackci.core.engine.containers import ContainerState, inspect
+from stackci.core.runner.errors import ActionFailed
+from stackci.core.runner.workflow import Workflow
 from stackci.core.text import markdown as md
 from stackci.readiness.spec import AUTO
 from stackci.readiness.state import ServiceWatch, WaitResult
@@ -30,6 +32,7 @@ class ServiceReport:
     reason: str  # why it is not ready ("" when it is)
     failed: bool  # it cannot become ready (else, if not ready, the wait stopped first)
     containers: list[ContainerState]
+    blamed_on_up: bool = False  # not started because `docker compose up` failed
 
     @property
     def main_container(self) -> ContainerState | None:
@@ -76,6 +79,7 @@ def build_reports(result: WaitResult, client: docker.DockerClient) -> list[Servi
             failed=service.failure is not None,
             containers=[inspected[c.id] for c in service.ordered_containers()
                         if c.id in inspected],
+            blamed_on_up=service.blamed_on_up,
         ))
     return reports
 
@@ -115,7 +119,9 @@ def state_lines(report: ServiceReport) -> list[str]:
         oom = ", killed for running out of memory" if c.oom_killed else ""
         lines.append(f"{c.name}: state {c.status}, exit code {exit_code}, restarts "
                      f"{c.restarts}, health {health}{oom}")
-        if c.health is not None:
+        if c.health is not None and c.health_exit_code is None:
+            lines.append("  no health check has run yet")
+        elif c.health is not None:
             output = c.health_output or "(no output)"
             lines.append(f"  last health check (exit {c.health_exit_code}): {output}")
     return lines
@@ -154,3 +160,50 @@ def _inspect_all(client: docker.DockerClient, ids: list[str]) -> dict[str, Conta
         return {}
     with ThreadPoolExecutor(max_workers=min(PARALLEL, len(ids))) as pool:
         return {i: info for i, info in zip(ids, pool.map(one, ids), strict=True) if info}
+
+
+def explain_failure(wf: Workflow, result: WaitResult, reports: list[ServiceReport],
+                    client: docker.DockerClient, log_lines: int) -> ActionFailed:
+    """One log group and one error annotation per service that is not ready, and one for
+    `docker compose up` if it failed (the services it never started point to it instead
+    of repeating it). The stack is left as it is, for collect-logs and for people."""
+    failing = [r for r in reports if not r.ready]
+    failing.sort(key=lambda r: not r.failed)  # those that failed first
+    logs = last_log_lines(client, [c for r in failing for c in r.containers], log_lines)
+    for report in failing:
+        with wf.group(f"{report.name}: {report.reason}"):
+            wf.log(f"check: {report.check}")
+            for line in state_lines(report):
+                wf.log(line)
+            for container in report.containers:
+                text = logs.get(container.id, "")
+                if text:
+                    wf.log(f"last {log_lines} log lines of {container.name}:")
+                    wf.log(text)
+    for report in failing:
+        # Not those that the wait merely stopped for, nor those up's error explains.
+        if report.failed and not report.blamed_on_up:
+            wf.error(f"{report.name}: {report.reason}",
+                     title=f"compose-up-and-wait: {report.name} not ready")
+    up_problem = _up_problem(result)
+    if up_problem:
+        with wf.group("docker compose up"):
+            wf.log(result.up_output.rstrip() or "(no output)")
+        wf.error(up_problem, title="compose-up-and-wait: docker compose up")
+    names = ", ".join(r.name for r in failing)
+    message = (f"{len(failing)} of {len(reports)} services not ready: {names}" if failing
+               else up_problem)
+    details = summary_table(reports)
+    if up_problem:
+        details += "\n\n" + md.escape(up_problem)
+    # The handler puts the message in the job summary; compose's words are outside text.
+    return ActionFailed(message, details, annotated=True)
+
+
+def _up_problem(result: WaitResult) -> str:
+    if result.up_code is None:
+        return "docker compose up had not finished when the wait ended, and was stopped"
+    if result.up_code != 0:
+        lines = [line.strip() for line in result.up_output.splitlines() if line.strip()]
+        return f"docker compose up failed: {lines[-1] if lines else f'exit code {result.up_code}'}"
+    return ""

@@ -18,6 +18,16 @@ _NO_SUCH_SERVICE = re.compile(r"no such service: (\S+)")
 
 
 @dataclass(frozen=True)
+class Dependency:
+    """One `depends_on` entry, as `docker compose config` spells it out."""
+
+    service: str
+    condition: str = "service_started"  # service_healthy, service_completed_successfully
+    required: bool = True
+    restart: bool = False
+
+
+@dataclass(frozen=True)
 class ServicePlan:
     """One service to wait for."""
 
@@ -28,6 +38,7 @@ class ServicePlan:
     has_healthcheck: bool | None
     restart_policy: str  # no, always, unless-stopped, on-failure
     depends_on: tuple[str, ...] = ()
+    dependencies: tuple[Dependency, ...] = ()
 
     def restarts_after(self, exit_code: int) -> bool:
         """Whether the engine will start the container again after it exits so."""
@@ -39,6 +50,13 @@ class ServicePlan:
 class StackModel:
     name: str  # the project name Compose resolved
     services: dict[str, ServicePlan]  # the services this run starts, replicas > 0
+
+    def must_complete(self) -> frozenset[str]:
+        """Services that another names with `service_completed_successfully`: a one-shot
+        that has to exit 0, not merely run."""
+        return frozenset(d.service for plan in self.services.values()
+                         for d in plan.dependencies
+                         if d.condition == "service_completed_successfully")
 
 
 class UnknownServices(Exception):  # noqa: N818 - reads as what it is
@@ -92,7 +110,24 @@ def service_plan(name: str, spec: Mapping[str, Any]) -> ServicePlan:
         has_healthcheck=_has_healthcheck(spec.get("healthcheck")),
         restart_policy=_restart_policy(spec),
         depends_on=tuple(spec.get("depends_on") or ()),
+        dependencies=_dependencies(spec.get("depends_on")),
     )
+
+
+def _dependencies(depends_on: Any) -> tuple[Dependency, ...]:
+    """`depends_on` as a list of names (short syntax) or a mapping (long syntax, and
+    what `docker compose config` always writes)."""
+    if isinstance(depends_on, list):
+        return tuple(Dependency(str(name)) for name in depends_on)
+    if not isinstance(depends_on, Mapping):
+        return ()
+    found = []
+    for name, given in depends_on.items():
+        entry = given if isinstance(given, Mapping) else {}
+        found.append(Dependency(str(name), str(entry.get("condition") or "service_started"),
+                                entry.get("required", True) is not False,
+                                bool(entry.get("restart", False))))
+    return tuple(found)
 
 
 def _replicas(spec: Mapping[str, Any]) -> int:

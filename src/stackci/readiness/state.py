@@ -91,6 +91,7 @@ class ServiceWatch:
     failure: str | None = None
     problem: str | None = None  # a setback it may recover from (fail-fast off)
     pending: str = ""  # why it was not ready yet when the wait stopped for another reason
+    blamed_on_up: bool = False  # not started because `docker compose up` failed
     first_start: float | None = None  # when its first container first started
 
     @property

@@ -36,20 +36,32 @@ def pending_log(service: ServiceWatch, container: ContainerWatch) -> str:
     return ""
 
 
+def ready_only_by_running(service: ServiceWatch) -> bool:
+    """Whether nothing but a running container tells that the service is ready: every
+    check is `running`, or the default rule for a container without a healthcheck."""
+    return all(c.kind == "running" or (c.kind == AUTO and not any(
+        w.has_health for w in service.containers.values())) for c in service.checks)
+
+
 def exit_reason(service: ServiceWatch, container: ContainerWatch, lived: float) -> str | None:
     """Why the end of the container's last run fails the service, or None when it may
-    count as ready (a one-shot that completed)."""
-    ran = seconds(lived)
+    count as ready (a one-shot that completed). `lived`: how long that run lasted."""
+    ran = f"after running {seconds(lived)}"
+    code = container.exit_code
+    if container.oom and code in (137, -1, None):
+        return f"was killed for running out of memory {ran}"
     if container.oom:
-        return f"was killed for running out of memory after {ran}"
-    if container.exit_code != 0:
-        return f"exited with code {container.exit_code} after {ran}"
+        # The kernel killed a process in it, not the container's own.
+        return f"exited with code {code} {ran}; a process in it was killed for running " \
+            "out of memory"
+    if code != 0:
+        return f"exited with code {code} {ran}"
     if any(c.needs_running or (c.kind == AUTO and container.has_health)
            for c in service.checks):
-        return f"exited with code 0 after {ran}, but it has to keep running"
+        return f"exited with code 0 {ran}, but it has to keep running"
     pattern = pending_log(service, container)
     if container.log_ended and pattern:
-        return f"exited with code 0 after {ran} before /{pattern}/ appeared in its log"
+        return f"exited with code 0 {ran} before /{pattern}/ appeared in its log"
     return None
 
 
@@ -76,12 +88,18 @@ def ready_detail(service: ServiceWatch) -> str:
 
 
 def pending_reason(service: ServiceWatch, *, now: float, started: float,
-                   up_done: bool) -> str:
+                   up_done: bool, settle: float) -> str:
     """Why `service` is not ready yet, in the words of its first pending check.
-    `started`: when the wait began; `up_done`: whether `docker compose up` has ended."""
+    `started`: when the wait began; `up_done`: whether `docker compose up` has ended;
+    `settle`: how long a service ready only by running has to run."""
     containers = service.ordered_containers()
     begin = service.first_start if service.own_timeout and service.first_start else started
     waited = seconds(now - begin)
+    running = [c.started_at or started for c in containers if c.running]
+    if running and service.is_ready() and ready_only_by_running(service):
+        reason = (f"had run only {seconds(now - max(running))} when the wait ended; ready "
+                  f"only by running, it has to keep running {seconds(settle)}")
+        return reason + (f"; earlier it {service.problem}" if service.problem else "")
     if not containers:
         still = "" if up_done else " (docker compose up is still running)"
         return f"no container was started within {waited}{still}"
@@ -110,21 +128,28 @@ def _check_pending(service: ServiceWatch, containers: list[ContainerWatch], inde
     kind = check.kind
     if kind == AUTO:
         kind = "healthy" if first.has_health else "running"
-    if kind == "healthy":
+    if kind == "healthy" and first.starts:
         ran = service.progress.get((first.id, HEALTHCHECK))
         said = f"; its healthcheck, run by StackCI, {ran.detail}" if ran else ""
         return f"not healthy after {waited} (health: {first.health or 'none'}{said})"
-    if kind == "running":
+    if kind in ("healthy", "running"):
         state = state_text(first)
         if state == "created" and not up_done and service.plan.depends_on:
             state += ", docker compose up had not started it yet: it waits for " + \
                 ", ".join(service.plan.depends_on)
-        return f"not running after {waited} ({state})"
+        elif state == "created":
+            state += ", never started"
+        return f"not {kind} after {waited} ({state})"
     if kind == "completed":
         return f"had not exited after {waited}; it has to complete with exit code 0"
     progress = service.progress.get((first.id if check.per_container else "", index))
     if kind == "log":
         return f"/{check.target}/ did not appear in its log within {waited}"
+    if progress is None and index in (first.probes if check.per_container else service.probes):
+        # Its probe runs, but no attempt has ended yet.
+        if kind == "exec":
+            return f"{check_subject(check)} did not finish its first attempt within {waited}"
+        return f"{check_subject(check)} did not answer its first attempt within {waited}"
     if progress is None:
         return f"{check_subject(check)} was never checked within {waited}"
     return f"{check_subject(check)} {progress.detail} for {seconds(now - progress.since)}"

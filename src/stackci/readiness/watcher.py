@@ -22,6 +22,7 @@ from stackci.core.engine.compose import ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LAB
 from stackci.core.engine.containers import ContainerState
 from stackci.core.engine.events import ContainerEvent, ProjectEvents
 from stackci.readiness.machine import (
+    RUNNING_SETTLE,
     Effect,
     EngineEvent,
     ForgetAddress,
@@ -44,9 +45,13 @@ from stackci.readiness.probes import (
     ProbeRunner,
     RunBudget,
     make_probe,
+    wait_for_kills,
 )
 from stackci.readiness.state import HEALTHCHECK, Attempt, WaitResult
 from stackci.readiness.up import ComposeUp
+
+# How long the end of the wait gives the kills of abandoned exec attempts.
+KILL_GRACE = 3.0
 
 # The event stream is the fast path; this slow inspect pass only catches what it might
 # have missed (and adopts containers that `up` left untouched because they were current).
@@ -69,6 +74,7 @@ class StackWatcher:
         say: Callable[[str], None],
         debug: Callable[[str], None],
         run_healthchecks: bool = True,
+        settle: float = RUNNING_SETTLE,
     ) -> None:
         """`client` makes short calls (list, inspect) and must have a timeout; `streams`
         follows the event stream and logs and runs the exec checks, so it has none.
@@ -80,6 +86,7 @@ class StackWatcher:
         self.timeout = timeout
         self.fail_fast = fail_fast
         self.run_healthchecks = run_healthchecks
+        self.settle = settle
         self._setups = {s.plan.name: s for s in setups}
         self._healthcheck_runs = RunBudget(HEALTHCHECK_RUNS_PER_SECOND)
         self._say = say
@@ -97,7 +104,8 @@ class StackWatcher:
         made is not missed."""
         machine = self.machine = WaitMachine(
             self._setups.values(), started=started, timeout=self.timeout,
-            fail_fast=self.fail_fast, run_healthchecks=self.run_healthchecks)
+            fail_fast=self.fail_fast, run_healthchecks=self.run_healthchecks,
+            settle=self.settle)
         events: ProjectEvents | None = None
         try:
             events = ProjectEvents(self.streams, self.project, self._on_event, since=started)
@@ -114,6 +122,7 @@ class StackWatcher:
             if events is not None:
                 events.close()
             stopped = up.stop(self._say)
+            wait_for_kills(KILL_GRACE)
         done = up.ended
         return WaitResult(machine.services, started, time.time(),
                           None if stopped or done is None else done.code,
@@ -229,8 +238,29 @@ class StackWatcher:
                 start_after=HEALTHCHECK_MIN_SPACING).start()
         return ProbeRunner(
             make_probe(start.check, self.streams, start.container_id or None,
-                       lambda host: self._resolve(start.service, host), start.log_since),
+                       lambda host: self._resolve(start.service, host),
+                       log_since=start.log_since, deadline=start.deadline,
+                       hint=lambda port: self._port_hint(start.service, port)),
             start.interval, report).start()
+
+    def _port_hint(self, service_name: str, port: int) -> str:
+        """Where the service publishes `port` when that is another host port: a check
+        of localhost:8000 is refused while 8000 is published on a random port."""
+        try:
+            listed = self.client.api.containers(filters={
+                "label": [f"{PROJECT_LABEL}={self.project}", f"{SERVICE_LABEL}={service_name}"],
+                "status": "running"})
+            infos = [ContainerState.from_inspect(self.client.api.inspect_container(c["Id"]))
+                     for c in listed]
+        except _ENGINE_ERRORS:
+            return ""
+        published = sorted({p.host_port for info in infos for p in info.ports
+                            if p.port == port and p.protocol == "tcp" and p.host_port})
+        if not published or port in published:
+            return ""
+        where = ", ".join(str(p) for p in published)
+        return (f" (port {port} of {service_name} is published on host port {where}; "
+                f"check localhost:{published[0]}, or {service_name}:{port} on its network)")
 
     def _resolve(self, service_name: str, host: str) -> str | None:
         """A host naming a service of the project becomes its container's address."""

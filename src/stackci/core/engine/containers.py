@@ -89,7 +89,9 @@ class ContainerState:
             one_off=labels.get(ONEOFF_LABEL, "False") == "True",
             image=str(config.get("Image", "")),
             status=status,
-            running=bool(state.get("Running")),
+            # The engine keeps Running true while a container waits to be restarted:
+            # a crash loop between two runs is not running.
+            running=bool(state.get("Running")) and not state.get("Restarting"),
             exit_code=_int(state.get("ExitCode"), 0) if status in _ENDED else None,
             oom_killed=bool(state.get("OOMKilled")),
             restarts=_int(attrs.get("RestartCount"), 0),
