@@ -472,7 +472,7 @@ def test_when_compose_up_fails_its_words_are_shown(stack: Stack,
     ), pull="never")
     assert result.code == 1, result
     errors = error_messages(result)
-    assert errors["ghost"] == "ghost: was not started: docker compose up failed"
+    assert "ghost" not in errors  # up's own error names the cause, once
     assert errors["compose"].startswith("docker compose up failed: ")
     assert "no-such-image" in errors["compose"].lower() or "no such image" in \
         errors["compose"].lower()
@@ -723,17 +723,6 @@ def test_bad_input_exits_2_naming_the_input_and_starts_nothing(
     assert "Traceback" not in result.stdout + result.stderr
     assert not docker_client.containers.list(
         all=True, filters={"label": f"com.docker.compose.project={stack.name}"})
-
-
-def test_an_exec_attempt_that_hangs_gives_way_to_the_next(stack: Stack,
-                                                          wf_env: dict[str, str]) -> None:
-    # The first attempt hangs (the file is not there yet, so it sleeps for an hour);
-    # after the attempt limit a new attempt finds the file and the service is ready.
-    result = up(stack, wf_env, compose(
-        kafka=service("sleep 2; touch /tmp/ready; exec sleep 300", "stop_grace_period: 1s"),
-    ), wait="kafka: {exec: 'test -f /tmp/ready || sleep 3600', timeout: 40s}")
-    assert result.code == 0, result
-    assert services_output(result)["kafka"]["ready"] is True
 
 
 # -- a green run means the stack is ready (the hostile test, issue 12) -----------------

@@ -170,10 +170,13 @@ class WaitMachine:
         """The wait is over: judge what is left and word why the rest is not ready.
         Every probe still running is stopped."""
         self._give_verdicts(due_by=None, now=now)  # the report must not leave an exit unjudged
+        another_failed = any(s.failure for s in self.services.values())
         for service in self.services.values():
-            # Ready only by running, but not for long enough: the wait ended first.
+            # Ready only by running, but not for long enough: the wait ended first. Where
+            # the run is red anyway and the service had no setback, it keeps its mark.
             if service.ready_at is not None and service.failure is None and any(
-                    now < deadline for deadline in self._settle_deadline(service)):
+                    now < deadline for deadline in self._settle_deadline(service)) and (
+                    service.problem or not another_failed):
                 service.ready_at = None
         self._check_deadlines(now)  # the overall deadline may have ended the wait
         for service in self.services.values():
