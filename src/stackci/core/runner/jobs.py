@@ -1,9 +1,11 @@
 """The jobs of a workflow run and their results: the one model every action that
-reports on a run reads (pr-comment's table and verdict today; failure-issue and
-notify-email next). Its first source is the `needs` context,
-`${{ toJSON(needs) }}`:
+reports on a run reads (pr-comment's table and verdict, failure-issue, notify-email).
+Two sources fill it: the `needs` context, `${{ toJSON(needs) }}`:
 
     {"build": {"result": "success", "outputs": {}}, "test": {"result": "failure", ...}}
+
+and the jobs API (`core.github.runs`), which adds each job's log link, times and failed
+steps, and names every matrix leg (`test (3.12, ubuntu)`).
 
 `RunOutcome` is the verdict on a run's jobs in no one's words: `failure`, `success` or
 `neutral`. Each action words it for its readers (pr-comment: "Ready to merge").
@@ -23,12 +25,45 @@ NEEDS_EXPECTED = ('the JSON of `${{ toJSON(needs) }}`: an object of jobs, each w
 
 @dataclass(frozen=True)
 class JobResult:
-    job: str
+    job: str  # the job's name; a matrix leg's carries its values: `test (3.12)`
     result: str  # one of RESULTS
+    # From the jobs API only:
+    url: str = ""  # its log page
+    started_at: float | None = None  # seconds since the epoch
+    completed_at: float | None = None
+    failed_steps: tuple[str, ...] = ()
+    job_id: int | None = None
 
     @property
     def icon(self) -> str:
         return ICONS.get(self.result, "❔")
+
+    @property
+    def base_name(self) -> str:
+        """The job's name without its matrix values: every leg of `test` shares it."""
+        name, sep, rest = self.job.partition(" (")
+        return name if sep and rest.endswith(")") else self.job
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None or self.completed_at is None:
+            return None
+        return max(0.0, self.completed_at - self.started_at)
+
+
+# The jobs API's conclusions, as results: a timed-out job failed; one that needed an
+# approval it did not get did not run.
+_CONCLUSIONS = {"success": "success", "failure": "failure", "cancelled": "cancelled",
+                "skipped": "skipped", "timed_out": "failure", "startup_failure": "failure",
+                "action_required": "skipped", "neutral": "success", "stale": "cancelled"}
+
+
+def result_of(status: str, conclusion: str | None) -> str | None:
+    """A jobs-API job's result; None while it has not completed (the reporting job
+    itself, and jobs running beside it)."""
+    if status != "completed" or not conclusion:
+        return None
+    return _CONCLUSIONS.get(conclusion, "failure")
 
 
 def parse_needs(data: Any) -> tuple[JobResult, ...]:
