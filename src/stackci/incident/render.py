@@ -27,17 +27,17 @@ def _link(text: str, url: str) -> str:
 
 
 def run_line(facts: RunFacts) -> str:
-    run = _link(f"run #{facts.run_number}", facts.run_url)
+    run = _link(f"Run #{facts.run_number}", facts.run_url)
     attempt = f" (attempt {facts.run_attempt})" if facts.run_attempt not in ("", "1") else ""
-    return (f"**Run** {run}{attempt} · **trigger** {md.escape(facts.event)} by "
-            f"{md.escape(facts.actor)} · **branch** {md.inline_code(facts.branch)}")
+    return (f"{run}{attempt} · {md.escape(facts.event)} by {md.escape(facts.actor)} · "
+            f"branch {md.inline_code(facts.branch)}")
 
 
 def commit_line(facts: RunFacts) -> str:
     sha7 = md.inline_code(facts.sha[:7])
     url = facts.commit.url if facts.commit and facts.commit.url else \
         f"{facts.server_url}/{facts.repository}/commit/{facts.sha}"
-    line = f"**Commit** {_link(sha7, url)}"
+    line = f"Commit {_link(sha7, url)}"
     if facts.commit:
         line += f" {md.escape(facts.commit.title)}"
         if facts.commit.author:
@@ -89,7 +89,7 @@ def broken_since(facts: RunFacts) -> str:
         return f"### Broken since\n\nNo green run found before {first}."
     green = _link(f"run #{found.last_green.number}", found.last_green.url)
     lines = [f"### Broken since\n\nLast green: {green} at "
-             f"{md.inline_code(found.last_green.head_sha[:7])}; first failing: {first}."]
+             f"{md.inline_code(found.last_green.head_sha[:7])}; first failing: {first}.\n"]
     comparison = found.comparison
     if comparison is not None:
         lines.append(f"{_link('Compare the changes', comparison.url)} "
