@@ -23,7 +23,7 @@ from github.GithubException import (
     UnknownObjectException,
 )
 
-from fake_github import FakeGitHub
+from fake_github import FakeGitHub, load_seed
 from fake_github.fixtures import BOT, FORK_USER, READONLY_TOKEN, REPO, WRITER_TOKEN
 
 SUPPORT = Path(__file__).resolve().parents[1] / "support"
@@ -130,6 +130,265 @@ def test_workflow_run_with_jobs_and_steps(fake_github: FakeGitHub, gh: Github) -
         (1, "Checkout", "success"),
         (2, "Test", "failure"),
     ]
+
+
+def api_get(fake: FakeGitHub, path: str, **params: str) -> requests.Response:
+    """A raw authenticated GET, for what PyGithub does not expose (headers, redirects)."""
+    return requests.get(
+        f"{fake.url}{path}",
+        params=params,
+        headers={"Authorization": f"Bearer {WRITER_TOKEN}"},
+        allow_redirects=False,
+        timeout=5,
+    )
+
+
+def test_rerun_attempts_keep_their_own_jobs(fake_github: FakeGitHub, gh: Github) -> None:
+    state = fake_github.state
+    run = state.add_workflow_run(
+        REPO,
+        "a" * 40,
+        conclusion="failure",
+        at=at("2024-05-01T10:00:00"),
+        jobs=[{"name": "build"}, {"name": "test", "conclusion": "failure"}],
+    )
+    state.add_run_attempt(
+        REPO,
+        run.id,
+        jobs=[{"name": "build"}, {"name": "test"}],
+        at=at("2024-05-01T11:00:00"),
+        actor=FORK_USER,
+    )
+    repo = gh.get_repo(REPO)
+    latest = repo.get_workflow_run(run.id)
+
+    assert (latest.run_attempt, latest.conclusion) == (2, "success")
+    assert latest.run_started_at == at("2024-05-01T11:00:00")
+    assert latest.triggering_actor.login == FORK_USER
+    assert latest.previous_attempt_url == f"{latest.url}/attempts/1"
+    assert [(j.name, j.run_attempt) for j in latest.jobs()] == [("build", 2), ("test", 2)]
+    assert [(j.name, j.run_attempt) for j in latest.jobs("latest")] == [("build", 2), ("test", 2)]
+    every = [(j.name, j.run_attempt, j.conclusion) for j in latest.jobs("all")]
+    assert every == [
+        ("build", 1, "success"),
+        ("test", 1, "failure"),
+        ("build", 2, "success"),
+        ("test", 2, "success"),
+    ]
+
+    first = latest.get_attempt(1)
+    assert (first.run_attempt, first.status, first.conclusion) == (1, "completed", "failure")
+    assert first.previous_attempt_url is None
+    assert first.run_started_at == at("2024-05-01T10:00:00")
+    assert first.jobs_url == f"{latest.url}/attempts/1/jobs"
+    assert [(j.name, j.conclusion) for j in first.jobs()] == [
+        ("build", "success"),
+        ("test", "failure"),
+    ]
+    assert latest.get_attempt(2).run_attempt == 2
+
+    jobs = f"/repos/{REPO}/actions/runs/{run.id}/attempts/1/jobs"
+    page = api_get(fake_github, jobs, per_page="1")
+    assert page.json()["total_count"] == 2
+    assert [j["name"] for j in page.json()["jobs"]] == ["build"]
+    assert page.links["next"]["url"].endswith("per_page=1&page=2")
+    for missing in (f"/repos/{REPO}/actions/runs/{run.id}/attempts/3", jobs.replace("/1/", "/0/")):
+        assert api_get(fake_github, missing).status_code == 404
+    assert (
+        api_get(fake_github, f"/repos/{REPO}/actions/runs/{run.id}/jobs", filter="x").status_code
+        == 422
+    )
+
+    one = repo.get_workflow_job(first.jobs()[1].id)
+    assert (one.name, one.run_attempt, one.run_id, one.conclusion) == ("test", 1, run.id, "failure")
+    with pytest.raises(UnknownObjectException):
+        repo.get_workflow_job(999_999)
+
+
+def test_a_run_seeded_at_a_later_attempt(fake_github: FakeGitHub, gh: Github) -> None:
+    load_seed(
+        fake_github.state,
+        {
+            "workflow_runs": [
+                {
+                    "repo": REPO,
+                    "id": 42,
+                    "head_sha": "b" * 40,
+                    "run_attempt": 2,
+                    "at": "2024-05-01T10:00:00Z",
+                    "jobs": [
+                        {"name": "test", "run_attempt": 1, "conclusion": "cancelled"},
+                        {"name": "test"},
+                    ],
+                }
+            ],
+            "run_attempts": [{"repo": REPO, "run_id": 42, "conclusion": "failure"}],
+        },
+    )
+    run = gh.get_repo(REPO).get_workflow_run(42)
+    assert (run.run_attempt, run.conclusion) == (3, "failure")
+    assert [j.run_attempt for j in run.jobs("all")] == [1, 2]
+    assert list(run.jobs()) == []  # the seeded re-run brought no jobs
+    assert [(a.run_attempt, a.conclusion) for a in map(run.get_attempt, (1, 2))] == [
+        (1, "cancelled"),  # as its jobs ended: nothing else is known of it
+        (2, "success"),
+    ]
+
+
+def test_job_log_redirects_to_a_presigned_download(fake_github: FakeGitHub, gh: Github) -> None:
+    run = fake_github.state.add_workflow_run(
+        REPO,
+        "a" * 40,
+        jobs=[{"name": "build", "log": "step 1\nstep 2\n"}, {"name": "old", "log_expired": True}],
+    )
+    build, old = run.jobs
+    logs = f"/repos/{REPO}/actions/jobs/{build.id}/logs"
+
+    answer = api_get(fake_github, logs)
+    assert answer.status_code == 302
+    location = answer.headers["Location"]
+    assert location.startswith(f"{fake_github.url}/_fake/job-logs/{build.id}?token=")
+    assert gh.get_repo(REPO).get_workflow_job(build.id).logs_url() == location
+
+    fake_github.reset_log()
+    download = requests.get(location, timeout=5)  # no credentials, like GitHub's blob URL
+    assert (download.status_code, download.text) == (200, "step 1\nstep 2\n")
+    assert download.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert fake_github.requests() == []  # not an API request
+    forged = location.replace(f"/{build.id}?", f"/{old.id}?")
+    assert requests.get(forged, timeout=5).status_code == 403
+    # What PyGithub callers do: requests follows the redirect itself.
+    followed = requests.get(
+        f"{fake_github.url}{logs}", headers={"Authorization": f"token {WRITER_TOKEN}"}, timeout=5
+    )
+    assert followed.text == "step 1\nstep 2\n"
+
+    with pytest.raises(GithubException) as gone:
+        gh.get_repo(REPO).get_workflow_job(old.id).logs_url()
+    assert (gone.value.status, gone.value.data["message"]) == (410, "Gone")
+    assert api_get(fake_github, f"/repos/{REPO}/actions/jobs/1/logs").status_code == 404
+
+
+def test_workflows_by_id_or_file_name_and_their_runs(fake_github: FakeGitHub, gh: Github) -> None:
+    state = fake_github.state
+    state.add_user("octocat")
+    lint = ".github/workflows/lint.yml"
+
+    def run(when: str, **fields: object) -> int:
+        fields.setdefault("head_branch", "main")
+        fields.setdefault("event", "push")
+        return state.add_workflow_run(REPO, "c" * 40, at=at(when), **fields).id  # type: ignore[arg-type]
+
+    old = run("2024-05-01T10:00:00", run_number=40)
+    failed = run("2024-05-02T10:00:00", conclusion="failure")
+    run("2024-05-03T10:00:00", head_branch="feature", event="pull_request")
+    running = run("2024-05-04T10:00:00", status="in_progress", conclusion=None, actor=FORK_USER)
+    linted = run("2024-05-02T12:00:00", name="Lint", path=lint)
+    repo = gh.get_repo(REPO)
+
+    ci = repo.get_workflow("ci.yml")
+    assert (ci.name, ci.path, ci.state) == ("CI", ".github/workflows/ci.yml", "active")
+    assert repo.get_workflow(ci.id).url == ci.url == f"{repo.url}/actions/workflows/{ci.id}"
+    assert repo.get_workflow("lint.yml").id != ci.id
+    with pytest.raises(UnknownObjectException):
+        repo.get_workflow("nope.yml")
+    assert repo.get_workflow_run(old).workflow_id == ci.id
+    assert repo.get_workflow_run(linted).workflow_url.endswith(
+        f"/workflows/{repo.get_workflow('lint.yml').id}"
+    )
+    assert [w.name for w in repo.get_workflows()] == ["CI", "Lint"]
+
+    def ids(runs: object) -> list[int]:
+        return [r.id for r in runs]  # type: ignore[attr-defined]
+
+    assert ids(ci.get_runs(branch="main", status="completed")) == [failed, old]
+    assert ids(ci.get_runs(status="failure")) == [failed]  # a conclusion works too
+    assert ids(ci.get_runs(status="in_progress")) == [running]
+    assert ids(ci.get_runs(actor=FORK_USER)) == [running]
+    assert ci.get_runs(event="pull_request").totalCount == 1
+    assert ci.get_runs(head_sha="d" * 40).totalCount == 0
+    main_runs = repo.get_workflow_runs(branch="main", status="success")  # type: ignore[arg-type]
+    assert ids(main_runs) == [linted, old]
+    assert repo.get_workflow_runs().totalCount == 5
+    # The counter continues from the highest number, seeded or not.
+    assert [r.run_number for r in ci.get_runs()] == [43, 42, 41, 40]
+
+    page = api_get(
+        fake_github, f"/repos/{REPO}/actions/workflows/{ci.id}/runs", per_page="2", page="2"
+    )
+    assert page.json()["total_count"] == 4
+    assert [r["id"] for r in page.json()["workflow_runs"]] == [failed, old]
+    assert set(page.links) == {"prev", "first"}
+
+
+def test_compare_branches_and_shas(fake_github: FakeGitHub, gh: Github) -> None:
+    state = fake_github.state
+    root = state.push_commit(REPO, branch="main", message="root", at=at("2024-05-01T09:00:00"))
+    shared = state.push_commit(REPO, branch="main", message="shared")
+    topic = [state.push_commit(REPO, branch="topic", message=f"topic {n}") for n in (1, 2)]
+    ahead_of_topic = state.push_commit(REPO, branch="main", message="main moves on")
+    repo = gh.get_repo(REPO)
+
+    found = repo.compare("main", "topic")
+    assert (found.status, found.ahead_by, found.behind_by) == ("diverged", 2, 1)
+    assert found.total_commits == 2
+    assert [c.sha for c in found.commits] == [c.sha for c in topic]  # oldest first
+    assert [c.commit.message for c in found.commits] == ["topic 1", "topic 2"]
+    assert found.commits[0].parents[0].sha == shared.sha
+    assert found.commits[0].author.login == "octocat"
+    assert found.base_commit.sha == ahead_of_topic.sha
+    assert found.merge_base_commit.sha == shared.sha
+    assert found.html_url == f"{fake_github.url}/{REPO}/compare/main...topic"
+    assert found.diff_url == f"{found.html_url}.diff"
+    assert found.files == []
+
+    assert repo.compare(shared.sha, "main").status == "ahead"
+    assert repo.compare("topic", root.sha[:7]).status == "behind"
+    assert repo.compare("topic", "topic").status == "identical"
+    merge = state.push_commit(
+        REPO, branch="main", message="merge", parents=[ahead_of_topic.sha, topic[-1].sha]
+    )
+    assert (repo.compare("topic", "main").ahead_by, repo.compare("main", "topic").status) == (
+        2,
+        "behind",
+    )
+    assert repo.compare("main", "topic").merge_base_commit.sha == topic[-1].sha
+    assert merge.parents == [ahead_of_topic.sha, topic[-1].sha]
+
+    for unknown in ("main...nope", "nope...main", "main..topic"):
+        assert api_get(fake_github, f"/repos/{REPO}/compare/{unknown}").status_code == 404
+    state.push_commit(REPO, branch="orphan", parents=[])
+    unrelated = api_get(fake_github, f"/repos/{REPO}/compare/main...orphan")
+    assert unrelated.status_code == 404
+    assert unrelated.json()["message"] == "No common ancestor between main and orphan."
+
+
+def test_compare_what_a_pull_request_adds(fake_github: FakeGitHub, gh: Github) -> None:
+    state = fake_github.state
+    own = state.add_pull(REPO, head_ref="feature/x")
+    state.push_commit(REPO, own.number, message="second")
+    fork = state.add_pull(REPO, user=FORK_USER, head_ref="fix", head_repo="fork-user/app")
+    repo = gh.get_repo(REPO)
+
+    found = repo.compare("main", "feature/x")  # slashes in branch names
+    assert [c.commit.message for c in found.commits] == ["Change\n", "second"]
+    assert found.merge_base_commit.sha == repo.get_pull(own.number).base.sha
+    assert found.html_url.endswith("/compare/main...feature/x")
+    assert repo.compare("main", "fork-user:fix").commits[0].sha == fork.pull.head_sha  # type: ignore[union-attr]
+
+
+def test_compare_pages_past_250_commits(fake_github: FakeGitHub, gh: Github) -> None:
+    state = fake_github.state
+    base = state.push_commit(REPO, branch="main")
+    for n in range(300):
+        state.push_commit(REPO, branch="long", message=f"c{n}")
+
+    found = gh.get_repo(REPO).compare("main", "long")  # per_page=100 from the client
+    assert [c.commit.message for c in found.commits] == [f"c{n}" for n in range(300)]
+    assert found.commits.totalCount == found.total_commits == 300
+    unpaged = api_get(fake_github, f"/repos/{REPO}/compare/{base.sha}...long").json()
+    assert (len(unpaged["commits"]), unpaged["total_commits"]) == (250, 300)
+    assert unpaged["commits"][0]["commit"]["message"] == "c0"
 
 
 # ----- labels ----------------------------------------------------------------------------

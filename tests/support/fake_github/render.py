@@ -12,10 +12,12 @@ import base64
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from fake_github.state import (
     Comment,
     Commit,
+    Comparison,
     GitHubState,
     Issue,
     IssueEvent,
@@ -24,6 +26,7 @@ from fake_github.state import (
     PullInfo,
     Repo,
     User,
+    Workflow,
     WorkflowRun,
     fake_sha,
 )
@@ -427,43 +430,110 @@ class Renderer:
             for sha in commit.parents
         ]
 
-    # ----- workflow runs -------------------------------------------------------------
+    # ----- compare -------------------------------------------------------------------
 
-    def run(self, repo: Repo, run: WorkflowRun) -> Json:
+    def comparison(
+        self, repo: Repo, base: str, head: str, found: Comparison, commits: list[Json]
+    ) -> Json:
+        """`base` and `head` as the client spelled them; `commits` is the page to send."""
+        html = f"{self.urls.html}/{repo.full_name}/compare/{base}...{head}"
+        permalink = (
+            f"{self.urls.html}/{repo.full_name}/compare/"
+            f"{repo.owner}:{found.base.sha}...{repo.owner}:{found.head.sha}"
+        )
+        return {
+            "url": f"{self.urls.repo(repo)}/compare/{base}...{head}",
+            "html_url": html,
+            "permalink_url": permalink,
+            "diff_url": f"{html}.diff",
+            "patch_url": f"{html}.patch",
+            "base_commit": self.commit(repo, found.base),
+            "merge_base_commit": self.commit(repo, found.merge_base),
+            "status": found.status,
+            "ahead_by": len(found.ahead),
+            "behind_by": len(found.behind),
+            "total_commits": len(found.ahead),
+            "commits": commits,
+            "files": [],
+        }
+
+    # ----- workflows and their runs ------------------------------------------------
+
+    def workflow(self, repo: Repo, workflow: Workflow) -> Json:
+        return {
+            "id": workflow.id,
+            "node_id": node_id("Workflow", workflow.id),
+            "name": workflow.name,
+            "path": workflow.path,
+            "state": workflow.state,
+            "created_at": iso(workflow.created_at),
+            "updated_at": iso(workflow.updated_at),
+            "url": f"{self.urls.repo(repo)}/actions/workflows/{workflow.id}",
+            "html_url": f"{self.urls.html}/{repo.full_name}/blob/{repo.default_branch}/"
+            f"{workflow.path}",
+            "badge_url": f"{self.urls.html}/{repo.full_name}/workflows/"
+            f"{quote(workflow.name)}/badge.svg",
+        }
+
+    def run(self, repo: Repo, run: WorkflowRun, attempt: int | None = None) -> Json:
+        """The run as its latest attempt shows it, or as of an earlier `attempt` (whose
+        `jobs_url` and `logs_url` then point under `/attempts/{n}`, as GitHub's do)."""
         url = f"{self.urls.repo(repo)}/actions/runs/{run.id}"
+        shown = run.attempt(attempt or run.run_attempt)
+        own = f"{url}/attempts/{shown.number}" if attempt is not None else url
+        workflow = repo.workflows.get(run.path)
+        workflow_id = workflow.id if workflow is not None else 1
         return {
             "id": run.id,
             "name": run.name,
             "node_id": node_id("WorkflowRun", run.id),
+            "check_suite_id": run.id + 1,
+            "check_suite_node_id": node_id("CheckSuite", run.id + 1),
             "head_branch": run.head_branch,
             "head_sha": run.head_sha,
             "path": run.path,
             "display_title": run.name,
             "run_number": run.run_number,
-            "run_attempt": run.run_attempt,
+            "run_attempt": shown.number,
             "event": run.event,
-            "status": run.status,
-            "conclusion": run.conclusion,
-            "workflow_id": 1,
-            "check_suite_id": run.id + 1,
+            "status": shown.status,
+            "conclusion": shown.conclusion,
+            "workflow_id": workflow_id,
             "url": url,
             "html_url": f"{self.urls.html}/{repo.full_name}/actions/runs/{run.id}",
             "pull_requests": [],
+            "referenced_workflows": [],
             "created_at": iso(run.created_at),
-            "updated_at": iso(run.updated_at),
-            "run_started_at": iso(run.created_at),
+            "updated_at": iso(shown.updated_at),
+            "run_started_at": iso(shown.started_at),
             "actor": self.user(run.actor),
-            "triggering_actor": self.user(run.actor),
-            "jobs_url": f"{url}/jobs",
-            "logs_url": f"{url}/logs",
+            "triggering_actor": self.user(shown.actor),
+            "jobs_url": f"{own}/jobs",
+            "logs_url": f"{own}/logs",
             "check_suite_url": f"{self.urls.repo(repo)}/check-suites/{run.id + 1}",
             "artifacts_url": f"{url}/artifacts",
             "cancel_url": f"{url}/cancel",
             "rerun_url": f"{url}/rerun",
-            "previous_attempt_url": None,
-            "workflow_url": f"{self.urls.repo(repo)}/actions/workflows/1",
+            "previous_attempt_url": (
+                f"{url}/attempts/{shown.number - 1}" if shown.number > 1 else None
+            ),
+            "workflow_url": f"{self.urls.repo(repo)}/actions/workflows/{workflow_id}",
+            "head_commit": self._head_commit(repo, run.head_sha),
             "repository": self.repo(repo),
             "head_repository": self.repo(repo),
+        }
+
+    def _head_commit(self, repo: Repo, sha: str) -> Json:
+        commit = repo.commits.get(sha)
+        author = commit.author if commit else repo.owner
+        person = {"name": author, "email": f"{author}@users.noreply.github.com"}
+        return {
+            "id": sha,
+            "tree_id": fake_tree(sha),
+            "message": commit.message if commit else "",
+            "timestamp": iso(commit.committed_at) if commit else None,
+            "author": person,
+            "committer": person,
         }
 
     def job(self, repo: Repo, run: WorkflowRun, job: Job) -> Json:
@@ -471,7 +541,7 @@ class Renderer:
             "id": job.id,
             "run_id": run.id,
             "run_url": f"{self.urls.repo(repo)}/actions/runs/{run.id}",
-            "run_attempt": run.run_attempt,
+            "run_attempt": job.run_attempt,
             "node_id": node_id("CheckRun", job.id),
             "head_sha": run.head_sha,
             "head_branch": run.head_branch,
@@ -502,6 +572,12 @@ class Renderer:
             "runner_group_id": 1,
             "runner_group_name": "GitHub Actions",
         }
+
+    def job_log_url(self, repo: Repo, job: Job) -> str:
+        """Where `GET .../actions/jobs/{id}/logs` redirects: the fake itself, pre-signed
+        (no credentials needed, like GitHub's short-lived blob URLs)."""
+        token = self.state.job_log_token(repo.full_name, job.id)
+        return f"{self.urls.html}/_fake/job-logs/{job.id}?token={token}"
 
 
 def fake_tree(sha: str) -> str:

@@ -16,7 +16,15 @@ from typing import Any
 from urllib.parse import unquote, urlencode
 
 from fake_github.render import Json, Renderer
-from fake_github.state import GitHubState, Issue, IssueState, NotFoundError, Repo, Token
+from fake_github.state import (
+    GitHubState,
+    Issue,
+    IssueState,
+    NotFoundError,
+    Repo,
+    Token,
+    WorkflowRun,
+)
 
 DOCS = "https://docs.github.com/rest"
 
@@ -50,7 +58,7 @@ def invalid(resource: str, field_name: str, code: str = "missing_field") -> ApiE
 @dataclass
 class Reply:
     status: int
-    body: Any = None  # JSON-able; None sends no body (204)
+    body: Any = None  # JSON-able, or bytes sent as is; None sends no body (204)
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -103,13 +111,15 @@ class Route:
 
 
 class Router:
-    """`{name}` matches one path segment, `{name:int}` digits only."""
+    """`{name}` matches one path segment, `{name:int}` digits only, `{name:path}` one or
+    more segments (branch names have slashes)."""
 
     def __init__(self) -> None:
         self.routes: list[Route] = []
 
     def add(self, method: str, template: str) -> Callable[[Handler], Handler]:
         regex = re.sub(r"\{(\w+):int\}", r"(?P<\1>\\d+)", template)
+        regex = re.sub(r"\{(\w+):path\}", r"(?P<\1>.+?)", regex)
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", regex)
 
         def register(handler: Handler) -> Handler:
@@ -154,7 +164,16 @@ def dispatch(router: Router, request: Request) -> Reply:
 def paginate(req: Request, items: Sequence[Json], key: str | None = None) -> Reply:
     """One page of `items` plus an RFC 5988 `Link` header, the way GitHub builds it:
     `prev`/`first` from page 2 on, `next`/`last` while not on the last page."""
-    per_page = min(max(_int(req.query.get("per_page"), 30), 1), 100)
+    chunk, headers = page_of(req, items)
+    body: Any = {"total_count": len(items), key: chunk} if key else chunk
+    return Reply(200, body, headers)
+
+
+def page_of(
+    req: Request, items: Sequence[Json], default: int = 30, maximum: int = 100
+) -> tuple[list[Json], dict[str, str]]:
+    """`paginate`'s page and `Link` header, for answers shaped otherwise."""
+    per_page = min(max(_int(req.query.get("per_page"), default), 1), maximum)
     page = max(_int(req.query.get("page"), 1), 1)
     last = max(math.ceil(len(items) / per_page), 1)
     chunk = list(items[(page - 1) * per_page : page * per_page])
@@ -165,9 +184,7 @@ def paginate(req: Request, items: Sequence[Json], key: str | None = None) -> Rep
         links += [f'<{req.link(page + 1)}>; rel="next"', f'<{req.link(last)}>; rel="last"']
     if page > 1:
         links.append(f'<{req.link(1)}>; rel="first"')
-    headers = {"Link": ", ".join(links)} if links else {}
-    body: Any = {"total_count": len(items), key: chunk} if key else chunk
-    return Reply(200, body, headers)
+    return chunk, ({"Link": ", ".join(links)} if links else {})
 
 
 def _int(value: str | None, default: int) -> int:
@@ -534,7 +551,77 @@ def list_timeline(req: Request) -> Reply:
     return paginate(req, req.render.timeline(req.repo(), req.issue()))
 
 
-# ----- workflow runs -------------------------------------------------------------------
+# ----- compare -------------------------------------------------------------------------
+
+COMPARE_UNPAGED = 250  # commits in a compare answer asked for without page or per_page
+
+
+@router.get("/repos/{owner}/{repo}/compare/{basehead:path}")
+def compare(req: Request) -> Reply:
+    repo = req.repo()
+    base, dots, head = req.params["basehead"].partition("...")
+    if not dots or not base or not head:
+        raise not_found()
+    try:
+        found = req.state.compare(repo.full_name, base, head)
+    except ValueError as error:  # unrelated histories
+        raise ApiError(404, str(error)) from None
+    commits = [req.render.commit(repo, c) for c in found.ahead]
+    if "page" in req.query or "per_page" in req.query:
+        # PyGithub always sends page=1: paginated, 250 a page unless told (1000 at most).
+        chunk, headers = page_of(req, commits, default=COMPARE_UNPAGED, maximum=1000)
+    else:
+        chunk, headers = commits[:COMPARE_UNPAGED], {}
+    return Reply(200, req.render.comparison(repo, base, head, found, chunk), headers)
+
+
+# ----- workflows and workflow runs -------------------------------------------------------
+
+
+@router.get("/repos/{owner}/{repo}/actions/workflows")
+def list_workflows(req: Request) -> Reply:
+    repo = req.repo()
+    workflows = sorted(repo.workflows.values(), key=lambda w: w.id)
+    return paginate(req, [req.render.workflow(repo, w) for w in workflows], key="workflows")
+
+
+@router.get("/repos/{owner}/{repo}/actions/workflows/{workflow_id}")
+def get_workflow(req: Request) -> Reply:
+    repo = req.repo()
+    return Reply(200, req.render.workflow(repo, repo.workflow(req.params["workflow_id"])))
+
+
+@router.get("/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs")
+def list_workflow_runs(req: Request) -> Reply:
+    repo = req.repo()
+    workflow = repo.workflow(req.params["workflow_id"])
+    return _runs(req, repo, [r for r in repo.runs.values() if r.path == workflow.path])
+
+
+@router.get("/repos/{owner}/{repo}/actions/runs")
+def list_runs(req: Request) -> Reply:
+    repo = req.repo()
+    return _runs(req, repo, list(repo.runs.values()))
+
+
+def _runs(req: Request, repo: Repo, runs: list[WorkflowRun]) -> Reply:
+    """GitHub's filters (`created`, `exclude_pull_requests`, `check_suite_id` are
+    accepted and ignored), newest first."""
+    q = req.query
+    status = q.get("status")
+    actor = q.get("actor")
+    runs = [
+        r
+        for r in runs
+        if q.get("branch") in (None, r.head_branch)
+        and q.get("event") in (None, r.event)
+        and q.get("head_sha") in (None, r.head_sha)
+        and (actor is None or actor.casefold() == r.actor.casefold())
+        # `status` takes a status or a conclusion (`success`, `failure`...).
+        and (status is None or status in (r.status, r.conclusion))
+    ]
+    runs.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+    return paginate(req, [req.render.run(repo, r) for r in runs], key="workflow_runs")
 
 
 @router.get("/repos/{owner}/{repo}/actions/runs/{id:int}")
@@ -545,6 +632,44 @@ def get_run(req: Request) -> Reply:
 
 @router.get("/repos/{owner}/{repo}/actions/runs/{id:int}/jobs")
 def list_jobs(req: Request) -> Reply:
+    """`filter=latest` (the default): the latest attempt's jobs; `all`: every attempt's."""
     repo = req.repo()
     run = repo.run(int(req.params["id"]))
-    return paginate(req, [req.render.job(repo, run, j) for j in run.jobs], key="jobs")
+    which = req.query.get("filter", "latest")
+    if which not in ("latest", "all"):
+        raise invalid("Job", "filter", "invalid")
+    jobs = run.jobs if which == "all" else run.jobs_of(run.run_attempt)
+    return paginate(req, [req.render.job(repo, run, j) for j in jobs], key="jobs")
+
+
+@router.get("/repos/{owner}/{repo}/actions/runs/{id:int}/attempts/{attempt:int}")
+def get_run_attempt(req: Request) -> Reply:
+    repo = req.repo()
+    run = repo.run(int(req.params["id"]))
+    return Reply(200, req.render.run(repo, run, attempt=int(req.params["attempt"])))
+
+
+@router.get("/repos/{owner}/{repo}/actions/runs/{id:int}/attempts/{attempt:int}/jobs")
+def list_attempt_jobs(req: Request) -> Reply:
+    repo = req.repo()
+    run = repo.run(int(req.params["id"]))
+    attempt = run.attempt(int(req.params["attempt"])).number  # 404 beyond the latest
+    jobs = run.jobs_of(attempt)
+    return paginate(req, [req.render.job(repo, run, j) for j in jobs], key="jobs")
+
+
+@router.get("/repos/{owner}/{repo}/actions/jobs/{job_id:int}")
+def get_job(req: Request) -> Reply:
+    repo = req.repo()
+    run, job = repo.job(int(req.params["job_id"]))
+    return Reply(200, req.render.job(repo, run, job))
+
+
+@router.get("/repos/{owner}/{repo}/actions/jobs/{job_id:int}/logs")
+def get_job_logs(req: Request) -> Reply:
+    """A redirect to a pre-signed download URL, as GitHub answers; 410 once expired."""
+    repo = req.repo()
+    _, job = repo.job(int(req.params["job_id"]))
+    if job.log_expired:
+        raise ApiError(410, "Gone")
+    return Reply(302, None, {"Location": req.render.job_log_url(repo, job)})

@@ -14,14 +14,36 @@ the file format needs no documentation of its own beyond those signatures:
       "issue_labels": [{"repo": "octo/app", "number": 2, "label": "ok",
                         "actor": "maintainer", "at": "2024-05-01T10:00:00Z"}],
       "comments": [{"repo": "octo/app", "number": 2, "body": "hi", "user": "octocat"}],
-      "commits":  [{"repo": "octo/app", "number": 2, "sha": "...", "at": "..."}],
+      "commits":  [{"repo": "octo/app", "number": 2, "sha": "...", "at": "..."},
+                   {"repo": "octo/app", "branch": "main", "message": "Fix\\n\\nBody",
+                    "author": "octocat", "parents": ["<sha>", "<sha>"]}],
+      "workflows": [{"repo": "octo/app", "path": ".github/workflows/ci.yml", "name": "CI",
+                     "id": 7}],
       "workflow_runs": [{"repo": "octo/app", "id": 42, "head_sha": "...",
-                         "jobs": [{"name": "build", "steps": ["Checkout", "Test"]}]}]
+                         "head_branch": "main", "event": "push",
+                         "path": ".github/workflows/ci.yml", "run_number": 17,
+                         "run_attempt": 2,
+                         "jobs": [{"name": "build", "steps": ["Checkout", "Test"],
+                                   "run_attempt": 1, "conclusion": "failure",
+                                   "log": "2024-05-01T10:00:00.0000000Z boom\\n"},
+                                  {"name": "build", "log_expired": true}]}],
+      "run_attempts": [{"repo": "octo/app", "run_id": 42, "conclusion": "success",
+                        "at": "...", "jobs": [{"name": "build", "log": "ok\\n"}]}]
     }
 
 Sections are applied in that order, so seeded issues are numbered before seeded pulls
 unless an entry gives its `number`. Timestamps are ISO 8601 strings under keys named
 `at` or ending in `_at`.
+
+`commits` take a PR `number` (a new head for the PR) or a `branch` (a new head for the
+branch; a new branch starts from the default branch's head); their parent is the
+previous head unless `parents` says otherwise. A PR's base branch gets a root commit
+(`fake_sha(repo, branch)`) when first used, so `compare` can tell what a PR adds.
+Workflows are registered by their runs' `path` too (named after the first run); give a
+`workflows` entry only for a fixed `id`, another name, or a workflow without runs.
+A run's jobs belong to its `run_attempt` (the latest) unless they give their own;
+`run_attempts` entries are re-runs (`add_run_attempt`): each adds an attempt, with its
+jobs, on top of the run's latest.
 """
 
 from __future__ import annotations
@@ -46,7 +68,9 @@ def _section_adders(state: GitHubState) -> dict[str, Callable[..., object]]:
         "issue_labels": state.add_label_to_issue,
         "comments": state.add_comment,
         "commits": state.push_commit,
+        "workflows": state.add_workflow,
         "workflow_runs": state.add_workflow_run,
+        "run_attempts": state.add_run_attempt,
     }
 
 

@@ -1,9 +1,9 @@
 """`FakeGitHub`: a real HTTP server on loopback that answers like api.github.com.
 
-Request pipeline: strip the GHES `/api/v3` prefix → `/_fake/` control endpoints (no auth,
-not logged) → `slow` delays → answering faults → credentials (401) → route (404) → write
-permission (403) → handler. Every API answer carries GitHub's rate-limit headers and is
-appended to the request log.
+Request pipeline: strip the GHES `/api/v3` prefix → `/_fake/` control endpoints and job
+log downloads (no auth, not logged) → `slow` delays → answering faults → credentials
+(401) → route (404) → write permission (403) → handler. Every API answer carries
+GitHub's rate-limit headers and is appended to the request log.
 """
 
 from __future__ import annotations
@@ -34,13 +34,14 @@ from fake_github.faults import (
 from fake_github.render import Renderer, Urls
 from fake_github.routes import ApiError, Reply, Request, dispatch, router
 from fake_github.seed import dump_state, load_seed
-from fake_github.state import GitHubState, Token
+from fake_github.state import GitHubState, NotFoundError, Token
 
 GHES_PREFIX = "/api/v3"
 RATE_LIMIT = 5000
 RATE_WINDOW = 3600
 ANONYMOUS_LIMIT = 60
 READ_ONLY_MESSAGE = "Resource not accessible by integration"
+JOB_LOGS = "/_fake/job-logs/"  # where job log requests redirect (GitHub's blob storage)
 
 
 class RateCounter:
@@ -157,6 +158,8 @@ class FakeGitHub:
         prefix = GHES_PREFIX if _has_prefix(raw_path) else ""
         path = raw_path[len(prefix) :] or "/"
         query = dict(parse_qsl(raw_query, keep_blank_values=True))
+        if path.startswith(JOB_LOGS):
+            return self._job_log(incoming.method, path, query)
         if path.startswith("/_fake/"):
             return self._control(incoming.method, path, incoming.body)
 
@@ -248,6 +251,23 @@ class FakeGitHub:
         if fault.kind == "secondary" and fault.retry_after is not None:
             headers["Retry-After"] = str(fault.retry_after)
         return Reply(fault.status, body, headers)
+
+    # ----- job log downloads ---------------------------------------------------------
+
+    def _job_log(self, method: str, path: str, query: Mapping[str, str]) -> Reply:
+        """`/_fake/job-logs/{job_id}?token=...`: the URL `GET .../actions/jobs/{id}/logs`
+        redirects to. Like GitHub's pre-signed URL it needs no credentials, only its
+        token; a wrong token is refused, as a tampered signature is."""
+        job_id = path.removeprefix(JOB_LOGS).rstrip("/")
+        if method != "GET" or not job_id.isdigit():
+            return Reply(404, b"Not Found", {"Content-Type": "text/plain"})
+        try:
+            _, job = self.state.signed_job(int(job_id), query.get("token", ""))
+        except NotFoundError:
+            return Reply(403, b"Signature invalid", {"Content-Type": "text/plain"})
+        if job.log_expired:
+            return Reply(404, b"Log expired", {"Content-Type": "text/plain"})
+        return Reply(200, job.log.encode(), {"Content-Type": "text/plain; charset=utf-8"})
 
     # ----- control endpoints ---------------------------------------------------------
 
@@ -357,9 +377,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(reply)
 
     def _send(self, reply: Reply) -> None:
-        payload = b"" if reply.body is None else json.dumps(reply.body).encode()
+        if isinstance(reply.body, bytes):
+            payload = reply.body
+        else:
+            payload = b"" if reply.body is None else json.dumps(reply.body).encode()
         self.send_response(reply.status)
-        if reply.body is not None:
+        if reply.body is not None and "Content-Type" not in reply.headers:
             self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("X-GitHub-Media-Type", "github.v3; format=json")

@@ -9,7 +9,10 @@ request on its own thread while the test thread may be seeding or asserting.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import itertools
+import posixpath
+import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +24,7 @@ IssueState = Literal["open", "closed"]
 UserType = Literal["User", "Bot", "Organization"]
 
 DEFAULT_LABEL_COLOR = "ededed"  # what GitHub gives a label created implicitly
+DEFAULT_WORKFLOW_PATH = ".github/workflows/ci.yml"
 
 
 class NotFoundError(KeyError):
@@ -145,6 +149,21 @@ class Job:
     started_at: datetime | None = None
     completed_at: datetime | None = None
     steps: list[Step] = field(default_factory=list)
+    run_attempt: int = 1  # the attempt of its run this job belongs to
+    log: str = ""  # served as is by the log download
+    log_expired: bool = False  # GitHub keeps logs 90 days (or less): then 410 Gone
+
+
+@dataclass
+class RunAttempt:
+    """What an earlier attempt of a run looked like when it was superseded."""
+
+    number: int
+    status: str
+    conclusion: str | None
+    started_at: datetime
+    updated_at: datetime
+    actor: str
 
 
 @dataclass
@@ -160,9 +179,80 @@ class WorkflowRun:
     created_at: datetime
     updated_at: datetime
     run_number: int = 1
-    run_attempt: int = 1
-    path: str = ".github/workflows/ci.yml"
-    jobs: list[Job] = field(default_factory=list)
+    run_attempt: int = 1  # the latest attempt; the fields above describe it
+    path: str = DEFAULT_WORKFLOW_PATH
+    jobs: list[Job] = field(default_factory=list)  # of every attempt
+    run_started_at: datetime | None = None  # of the latest attempt; None: created_at
+    triggering_actor: str | None = None  # of the latest attempt; None: actor
+    attempts: dict[int, RunAttempt] = field(default_factory=dict)  # earlier ones
+
+    def jobs_of(self, attempt: int) -> list[Job]:
+        return [j for j in self.jobs if j.run_attempt == attempt]
+
+    def attempt(self, number: int) -> RunAttempt:
+        """The run as of one attempt (the latest one included)."""
+        if number == self.run_attempt:
+            return RunAttempt(
+                number,
+                self.status,
+                self.conclusion,
+                self.run_started_at or self.created_at,
+                self.updated_at,
+                self.triggering_actor or self.actor,
+            )
+        if number in self.attempts:
+            return self.attempts[number]
+        if not 1 <= number < self.run_attempt:
+            raise NotFoundError(f"attempt {number} of run {self.id}")
+        # Seeded straight at a later attempt: an earlier one completed, as its jobs did.
+        jobs = self.jobs_of(number)
+        conclusion = _overall([j.conclusion for j in jobs]) if jobs else self.conclusion
+        started = min((j.started_at for j in jobs if j.started_at), default=self.created_at)
+        ended = max((j.completed_at for j in jobs if j.completed_at), default=started)
+        return RunAttempt(number, "completed", conclusion, started, ended, self.actor)
+
+
+def _overall(conclusions: Iterable[str | None]) -> str:
+    found = set(conclusions)
+    for worst in ("failure", "timed_out", "cancelled", "action_required"):
+        if worst in found:
+            return worst
+    return "success"
+
+
+@dataclass
+class Workflow:
+    """A workflow file; runs refer to it by `path`."""
+
+    id: int
+    path: str
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    state: str = "active"
+
+    @property
+    def file_name(self) -> str:
+        return posixpath.basename(self.path)
+
+
+@dataclass
+class Comparison:
+    """`base...head`: what head has that base has not (`ahead`), and the reverse."""
+
+    base: Commit
+    head: Commit
+    merge_base: Commit
+    ahead: list[Commit]  # oldest first (parents before children)
+    behind: list[Commit]
+
+    @property
+    def status(self) -> str:
+        if self.ahead and self.behind:
+            return "diverged"
+        if self.ahead:
+            return "ahead"
+        return "behind" if self.behind else "identical"
 
 
 @dataclass
@@ -177,7 +267,9 @@ class Repo:
     issues: dict[int, Issue] = field(default_factory=dict)
     comments: dict[int, Comment] = field(default_factory=dict)
     commits: dict[str, Commit] = field(default_factory=dict)
+    branches: dict[str, str] = field(default_factory=dict)  # name -> head sha
     runs: dict[int, WorkflowRun] = field(default_factory=dict)
+    workflows: dict[str, Workflow] = field(default_factory=dict)  # keyed by path
 
     @property
     def full_name(self) -> str:
@@ -216,6 +308,37 @@ class Repo:
         except KeyError:
             raise NotFoundError(f"run {run_id} in {self.full_name}") from None
 
+    def job(self, job_id: int) -> tuple[WorkflowRun, Job]:
+        for run in self.runs.values():
+            for job in run.jobs:
+                if job.id == job_id:
+                    return run, job
+        raise NotFoundError(f"job {job_id} in {self.full_name}")
+
+    def workflow(self, ref: str) -> Workflow:
+        """By numeric id or file name (`ci.yml`), as GitHub's `workflow_id` parameter."""
+        for workflow in self.workflows.values():
+            if ref in (str(workflow.id), workflow.file_name):
+                return workflow
+        raise NotFoundError(f"workflow {ref} in {self.full_name}")
+
+    def ancestry(self, sha: str) -> list[Commit]:
+        """`sha` and every commit it descends from that the repo holds, parents first."""
+        order: list[Commit] = []
+        seen: set[str] = set()
+        stack: list[tuple[str, bool]] = [(sha, False)]
+        while stack:  # iterative post-order: long histories must not hit the recursion limit
+            current, expanded = stack.pop()
+            if expanded:
+                order.append(self.commits[current])
+                continue
+            if current in seen or current not in self.commits:
+                continue
+            seen.add(current)
+            stack.append((current, True))
+            stack.extend((p, False) for p in reversed(self.commits[current].parents))
+        return order
+
     def comments_of(self, number: int) -> list[Comment]:
         return sorted(
             (c for c in self.comments.values() if c.issue_number == number),
@@ -239,6 +362,7 @@ class GitHubState:
         self.tokens: dict[str, Token] = {}
         self.repos: dict[str, Repo] = {}  # keyed by casefolded full name
         self._ids: Iterator[int] = itertools.count(1001)
+        self._signing_key = secrets.token_bytes(16)  # for pre-signed download URLs
 
     def reset(self) -> None:
         """Forget everything, in place (tests and the server share this object)."""
@@ -433,35 +557,121 @@ class GitHubState:
     def push_commit(
         self,
         repo: str,
-        number: int,
+        number: int | None = None,
         sha: str | None = None,
         at: datetime | None = None,
         message: str = "More changes",
         author: str | None = None,
+        branch: str | None = None,
+        parents: Sequence[str] | None = None,
     ) -> Commit:
-        """A new head commit on a PR (what a `synchronize` event reports)."""
+        """A new head commit on PR `number` (what a `synchronize` event reports), or on
+        `branch`. The parent is the previous head: the PR's last commit (its base branch's
+        head for the first), or the branch's head; a new branch starts from the default
+        branch's head, or as a root commit when that has none either. `parents` overrides
+        (two for a merge commit, none for a root)."""
+        if (number is None) == (branch is None):
+            raise ValueError("push_commit needs a PR `number` or a `branch`, not both")
         with self.lock:
             r = self.repo(repo)
+            when = at or self.now()
+            if branch is not None:
+                if parents is None:
+                    start = branch if branch in r.branches else r.default_branch
+                    parents = [r.branches[start]] if start in r.branches else []
+                sha = sha or fake_sha(r.full_name, branch, len(r.commits) + 1, *parents)
+                commit = self._store_commit(r, sha, message, author or "octocat", when, parents)
+                r.branches[branch] = sha
+                return commit
+            assert number is not None
             issue = r.issue(number)
             if issue.pull is None:
                 raise ValueError(f"{repo}#{number} is not a pull request")
             pull = issue.pull
             sha = sha or fake_sha(r.full_name, number, len(pull.commits) + 1)
-            when = at or self.now()
-            commit = self._record_commit(r, pull, sha, author or issue.user, when, message)
+            author = author or issue.user
+            commit = self._record_commit(r, pull, sha, author, when, message, parents)
             pull.head_sha = sha
             issue.updated_at = max(issue.updated_at, when)
             return commit
 
+    def resolve_ref(self, repo: str, ref: str) -> Commit:
+        """A branch name (`owner:branch` for a fork's PR head, as compare takes it), a full
+        sha or an unambiguous prefix."""
+        with self.lock:
+            r = self.repo(repo)
+            owner, _, name = ref.rpartition(":")
+            if owner and owner.casefold() != r.owner.casefold():
+                for pull in r.pulls():
+                    info = pull.pull
+                    assert info is not None
+                    fork_owner = info.head_repo.partition("/")[0]
+                    if fork_owner.casefold() == owner.casefold() and info.head_ref == name:
+                        return r.commit(info.head_sha)
+                raise NotFoundError(f"ref {ref} in {r.full_name}")
+            if name in r.branches:
+                return r.commit(r.branches[name])
+            return r.commit(name)
+
+    def compare(self, repo: str, base: str, head: str) -> Comparison:
+        """Like `git log base..head` (ahead) and `head..base` (behind). A merge base that
+        is missing (unrelated histories) raises ValueError."""
+        with self.lock:
+            r = self.repo(repo)
+            base_commit, head_commit = self.resolve_ref(repo, base), self.resolve_ref(repo, head)
+            base_line, head_line = r.ancestry(base_commit.sha), r.ancestry(head_commit.sha)
+            in_base = {c.sha for c in base_line}
+            in_head = {c.sha for c in head_line}
+            common = [c for c in head_line if c.sha in in_base]
+            if not common:
+                raise ValueError(f"No common ancestor between {base} and {head}.")
+            # The best common ancestor: one no other common ancestor descends from. The
+            # common commits include all their ancestors, so that is: no common child.
+            shadowed = {p for c in common for p in c.parents}
+            merge_base = next(c for c in reversed(common) if c.sha not in shadowed)
+            return Comparison(
+                base_commit,
+                head_commit,
+                merge_base,
+                [c for c in head_line if c.sha not in in_base],
+                [c for c in base_line if c.sha not in in_head],
+            )
+
     def _record_commit(
-        self, r: Repo, pull: PullInfo, sha: str, author: str, at: datetime, message: str
+        self,
+        r: Repo,
+        pull: PullInfo,
+        sha: str,
+        author: str,
+        at: datetime,
+        message: str,
+        parents: Sequence[str] | None = None,
+    ) -> Commit:
+        if parents is None:
+            parents = pull.commits[-1:] or [self._branch_head(r, pull.base_ref, at)]
+        commit = self._store_commit(r, sha, message, author, at, parents)
+        pull.commits.append(sha)
+        if pull.head_repo.casefold() == r.full_name.casefold():
+            r.branches[pull.head_ref] = sha
+        return commit
+
+    def _store_commit(
+        self, r: Repo, sha: str, message: str, author: str, at: datetime, parents: Sequence[str]
     ) -> Commit:
         self.add_user(author)
-        parents = pull.commits[-1:] or [fake_sha(r.full_name, pull.base_ref)]
-        commit = Commit(sha, message, author, at, parents)
+        commit = Commit(sha, message, author, at, list(parents))
         r.commits[sha] = commit
-        pull.commits.append(sha)
         return commit
+
+    def _branch_head(self, r: Repo, branch: str, at: datetime) -> str:
+        """The branch's head; a branch never pushed to gets a root commit (the sha PR
+        bases always had, `fake_sha(repo, branch)`), so it can be compared against."""
+        if branch not in r.branches:
+            sha = fake_sha(r.full_name, branch)
+            if sha not in r.commits:
+                self._store_commit(r, sha, "Initial commit\n", r.owner, at, [])
+            r.branches[branch] = sha
+        return r.branches[branch]
 
     def edit_issue(
         self,
@@ -607,6 +817,24 @@ class GitHubState:
 
     # ----- workflow runs -------------------------------------------------------------
 
+    def add_workflow(
+        self,
+        repo: str,
+        path: str = DEFAULT_WORKFLOW_PATH,
+        name: str | None = None,
+        id: int | None = None,
+        at: datetime | None = None,
+        state: str = "active",
+    ) -> Workflow:
+        """Idempotent on `path`; runs register theirs implicitly (named after the run)."""
+        with self.lock:
+            r = self.repo(repo)
+            if path not in r.workflows:
+                when = at or self.now()
+                workflow_id = id or self.next_id()
+                r.workflows[path] = Workflow(workflow_id, path, name or path, when, when, state)
+            return r.workflows[path]
+
     def add_workflow_run(
         self,
         repo: str,
@@ -620,22 +848,72 @@ class GitHubState:
         jobs: Sequence[Mapping[str, Any]] = (),
         at: datetime | None = None,
         id: int | None = None,
+        path: str | None = None,
+        run_number: int | None = None,
+        run_attempt: int = 1,
     ) -> WorkflowRun:
-        """`jobs` are mappings: name, status, conclusion, steps (mappings or step names)."""
+        """`jobs` are mappings: name, status, conclusion, steps (mappings or step names),
+        log, log_expired, run_attempt (default: the run's `run_attempt`, the latest).
+        `run_number` defaults to one more than the repo's highest."""
         with self.lock:
             r = self.repo(repo)
             self.add_user(actor)
             when = at or self.now()
             run_id = id or self.next_id()
+            path = path or DEFAULT_WORKFLOW_PATH
+            self.add_workflow(repo, path, name=name, at=when)
             run = WorkflowRun(
                 run_id, name, head_sha, head_branch, event, status, conclusion, actor, when, when
             )
-            run.run_number = len(r.runs) + 1
-            run.jobs = [self._job(spec, when) for spec in jobs]
+            run.path = path
+            highest = max((other.run_number for other in r.runs.values()), default=0)
+            run.run_number = run_number or highest + 1
+            run.run_attempt = run_attempt
+            run.jobs = [self._job(spec, when, run_attempt) for spec in jobs]
             r.runs[run_id] = run
             return run
 
-    def _job(self, spec: Mapping[str, Any], at: datetime) -> Job:
+    def add_run_attempt(
+        self,
+        repo: str,
+        run_id: int,
+        jobs: Sequence[Mapping[str, Any]] = (),
+        conclusion: str | None = "success",
+        status: str = "completed",
+        at: datetime | None = None,
+        actor: str | None = None,
+    ) -> WorkflowRun:
+        """A re-run: the run's latest attempt becomes history and a new one, with these
+        jobs (all of the attempt's jobs, as GitHub lists them), takes its place."""
+        with self.lock:
+            run = self.repo(repo).run(run_id)
+            when = at or self.now()
+            previous = run.attempt(run.run_attempt)
+            run.attempts[previous.number] = previous
+            run.run_attempt += 1
+            run.status, run.conclusion = status, conclusion
+            run.run_started_at = run.updated_at = when
+            if actor is not None:
+                self.add_user(actor)
+            run.triggering_actor = actor
+            run.jobs += [self._job({**spec, "run_attempt": run.run_attempt}, when) for spec in jobs]
+            return run
+
+    def job_log_token(self, repo: str, job_id: int) -> str:
+        """The signature of a job's log download URL (GitHub's are pre-signed)."""
+        message = f"{repo.casefold()}:{job_id}".encode()
+        return hmac.new(self._signing_key, message, hashlib.sha256).hexdigest()[:32]
+
+    def signed_job(self, job_id: int, token: str) -> tuple[Repo, Job]:
+        """The job a download URL's token was issued for."""
+        with self.lock:
+            for r in self.repos.values():
+                expected = self.job_log_token(r.full_name, job_id)
+                if hmac.compare_digest(expected, token):
+                    return r, r.job(job_id)[1]
+            raise NotFoundError(f"job {job_id} signed {token}")
+
+    def _job(self, spec: Mapping[str, Any], at: datetime, attempt: int = 1) -> Job:
         steps = [
             Step(name=s, number=i) if isinstance(s, str) else Step(number=i, **s)
             for i, s in enumerate(spec.get("steps", ()), start=1)
@@ -644,6 +922,7 @@ class GitHubState:
             step.started_at = step.started_at or at
             step.completed_at = step.completed_at or (at if step.status == "completed" else None)
         fields = {k: v for k, v in spec.items() if k != "steps"}
+        fields.setdefault("run_attempt", attempt)
         job = Job(id=fields.pop("id", None) or self.next_id(), steps=steps, **fields)
         job.started_at = job.started_at or at
         job.completed_at = job.completed_at or (at if job.status == "completed" else None)
