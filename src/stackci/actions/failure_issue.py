@@ -124,18 +124,20 @@ def run(settings: Settings, run: ActionRun) -> None:
                 "of " + ", ".join(md.inline_code(b) for b in counted))
         return
     tracker = IssueTracker(session, settings.labels)
-    try:
-        with session.failures("could not write the issue"):
+    with session.failures("could not write the issue"):
+        try:
             if facts.status == "failure":
                 _on_failure(settings, facts, tracker, done)
             elif settings.close_on_success:
                 _on_success(settings, facts, tracker, done)
-    except ReadOnlyToken:
-        wf.warning(session.read_only_warning("Could not write the failure issue",
-                                             "It was written to this job's summary instead."),
-                   title="failure-issue: read-only token")
-        done = Done(lines=["The token may not write issues: what would have been written:"])
-        _preview(settings, facts, done)
+        except ReadOnlyToken:
+            wf.warning(session.read_only_warning(
+                "Could not write the failure issue",
+                "It was written to this job's summary instead."),
+                title="failure-issue: read-only token")
+            done = Done(lines=["The token may not write issues; this is what would have "
+                               "been written:"])
+            _preview(settings, facts, done)
     _report(wf, done, facts.status)
 
 
@@ -215,6 +217,9 @@ def _on_failure(settings: Settings, facts: RunFacts, tracker: IssueTracker, done
                      f"and closed #{duplicate.number} as its duplicate.")
         else:
             done.did("created", issue.number, issue.html_url, f"Opened #{issue.number}.")
+    if settings.group_by == "job" and settings.close_on_success and \
+            settings.successes_before_close == 1:
+        _close(settings, facts, tracker, done)  # a job that passes again closes its issue
 
 
 def _body(settings: Settings, facts: RunFacts, key: IssueKey,
@@ -224,6 +229,12 @@ def _body(settings: Settings, facts: RunFacts, key: IssueKey,
 
 
 def _on_success(settings: Settings, facts: RunFacts, tracker: IssueTracker, done: Done) -> None:
+    _close(settings, facts, tracker, done)
+
+
+def _close(settings: Settings, facts: RunFacts, tracker: IssueTracker, done: Done) -> None:
+    """Close the open issues of what passed: the workflow's, or (by job) those of the
+    jobs that passed in this run."""
     base = IssueKey(facts.repository, facts.workflow, facts.branch)
     passed = {j.base_name for j in facts.jobs if j.result == "success"}
     if settings.group_by == "job":
@@ -232,9 +243,11 @@ def _on_success(settings: Settings, facts: RunFacts, tracker: IssueTracker, done
     else:
         issues = tracker.open_issues(base)
     if not issues:
-        done.lines.append("No open issue for this pipeline: nothing to close.")
+        if facts.status == "success":
+            done.lines.append("No open issue for this pipeline: nothing to close.")
         return
-    if facts.successes_in_a_row < settings.successes_before_close:
+    if facts.status == "success" and \
+            facts.successes_in_a_row < settings.successes_before_close:
         done.lines.append(f"{facts.successes_in_a_row} of {settings.successes_before_close} "
                           f"passing runs in a row: #{issues[0].number} stays open.")
         return

@@ -108,8 +108,8 @@ class IssueTracker:
         closed_ours = None
         for extra in extras:
             self.close(extra, f"Duplicate of #{keep.number}.", reason="not_planned")
-            if extra.number == mine.number:
-                closed_ours = extra
+            if extra.number == mine.number and not self.opened_by(keep, run_id):
+                closed_ours = extra  # another run's issue stays: ours goes there as a comment
         return keep, closed_ours
 
     def opened_by(self, issue: Issue, run_id: str) -> bool:
