@@ -5,7 +5,10 @@ jobs' logs. Reads only; the tracker writes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from github import GithubException
 
 from stackci.core.github.runs import (
     RunInfo,
@@ -23,6 +26,7 @@ from stackci.core.text.redact import Secrets
 from stackci.incident.model import BrokenSince, RunFacts
 from stackci.incident.render import LOG_LINES, MAX_LOGS
 
+T = TypeVar("T")
 HISTORY = 50  # earlier runs looked at for "broken since"
 COMMITS = 20  # commits listed between the last green run and this one
 
@@ -32,9 +36,9 @@ def run_jobs(session: GitHubSession, ctx: RunContext, run: RunInfo | None,
     """The run's jobs: from the jobs API when this run can be read there (one row per
     matrix leg, with links), else from `needs`."""
     if run is not None:
-        found = attempt_jobs(session.client, session.repo, run.id, run.attempt,
-                             leave_out=[ctx.job])
-        if needs is None or found:
+        found = _unless_missing(lambda: attempt_jobs(session.client, session.repo, run.id,
+                                                     run.attempt, leave_out=[ctx.job]))
+        if found or (needs is None and found is not None):
             return found
     return needs or ()
 
@@ -84,9 +88,22 @@ def broken_since(session: GitHubSession, run: RunInfo,
     return BrokenSince(last_green, first_failing, comparison)
 
 
+def _unless_missing(call: Callable[[], T]) -> T | None:
+    """What `call` reads, or None when GitHub does not have it (404: a run or commit it
+    does not know, as under act) or the token may not read it (403: no `actions: read`):
+    the issue is then written without that part."""
+    try:
+        return call()
+    except GithubException as exc:
+        if exc.status in (403, 404, 410, 422):
+            return None
+        raise
+
+
 def gather(session: GitHubSession, ctx: RunContext, *, needs: tuple[JobResult, ...] | None,
            status: str, history: int, secrets: Secrets) -> RunFacts:
-    run = this_run(session.repo, int(ctx.run_id)) if ctx.run_id.isdigit() else None
+    run = _unless_missing(lambda: this_run(session.repo, int(ctx.run_id))) \
+        if ctx.run_id.isdigit() else None
     jobs = run_jobs(session, ctx, run, needs)
     verdict = status_of(jobs, needs, status)
     facts = RunFacts(
@@ -98,10 +115,12 @@ def gather(session: GitHubSession, ctx: RunContext, *, needs: tuple[JobResult, .
         server_url=ctx.server_url, status=verdict, jobs=jobs)
     if verdict == "neutral":
         return facts
-    commit = commit_info(session.repo, facts.sha) if facts.sha else None
-    earlier = list(earlier_runs(session.client, session.repo, run, history)) if run else []
+    commit = _unless_missing(lambda: commit_info(session.repo, facts.sha)) if facts.sha else None
+    earlier = (_unless_missing(lambda: list(earlier_runs(session.client, session.repo, run,
+                                                         history))) or []) if run else []
     failures, successes = streaks(verdict, earlier)
-    since = broken_since(session, run, earlier) if run and verdict == "failure" else None
+    since = _unless_missing(lambda: broken_since(session, run, earlier)) \
+        if run and verdict == "failure" else None
     logs = {}
     for job in facts.failed[:MAX_LOGS] if verdict == "failure" else ():
         if job.job_id is not None:
