@@ -341,13 +341,15 @@ def test_two_runs_failing_at_once_converge_on_one_issue(pipe: Pipeline) -> None:
 
 # -- faults, permissions, dry-run, the deadline -------------------------------------------
 
-@pytest.mark.parametrize("fault", ["5xx", "secondary", "applied"])
+@pytest.mark.parametrize("fault", ["5xx", "secondary", "primary", "applied"])
 def test_faults_leave_one_issue_and_one_comment(pipe: Pipeline, fault: str) -> None:
     faults = pipe.fake.faults
     if fault == "5xx":
         faults.fail_next(3, status=502)
     elif fault == "secondary":
         faults.secondary_rate_limit(retry_after=1, count=2)
+    elif fault == "primary":
+        faults.exhaust_primary(reset_in=2)
     first = pipe.new_run(failing_jobs())
     if fault == "applied":
         faults.apply_then_fail(1, status=502, method="POST", path=r"/issues$")
@@ -387,6 +389,8 @@ def test_a_server_that_stops_answering_ends_within_the_timeout(pipe: Pipeline) -
     result = pipe.report(run, {"timeout": "5s"})
     assert result.code == 1, result
     assert pipe.issues() == []
+    assert "Nothing was written to GitHub." in result.summary or \
+        "could not read the run" in result.errors()[0].message
 
 
 def test_a_marker_in_someone_elses_issue_is_ignored(pipe: Pipeline) -> None:
@@ -402,11 +406,16 @@ def test_a_marker_in_someone_elses_issue_is_ignored(pipe: Pipeline) -> None:
 def test_crafted_branch_and_commit_message_stay_inert(pipe: Pipeline) -> None:
     message = f"{MARK} @octo/team fixes #1 [x](https://evil.example) <img src=x>"
     run = pipe.new_run(failing_jobs(), message)
-    result = pipe.report(run)
+    branch = "main`@octo/devs`<b>"
+    result = pipe.report(run, {"branches": "main*"}, GITHUB_REF_NAME=branch)
     assert result.code == 0, result
     [issue] = pipe.issues()
     body = issue.body or ""
-    assert body.count(MARK) == 1  # ours, on the first line
+    # Our two marker lines on top; the forged one is escaped text, never a comment.
+    markers = [n for n, line in enumerate(body.splitlines()) if "<!-- stackci:" in line
+               and "\\<!-- stackci:" not in line]
+    assert markers == [0, 1]
     assert "@octo/team" not in body
+    assert "@octo/devs" not in body.replace("`@octo/devs`", "")
     assert "<img" not in body.replace("\\<img", "")
     assert "[x](https://evil.example)" not in body

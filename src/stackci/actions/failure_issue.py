@@ -124,7 +124,12 @@ def run(settings: Settings, run: ActionRun) -> None:
                 "of " + ", ".join(md.inline_code(b) for b in counted))
         return
     tracker = IssueTracker(session, settings.labels)
-    with session.failures("could not write the issue"):
+
+    def say_what_was_done(_: str) -> None:
+        wf.summary.add("### failure-issue: stopped part way\n\n" + (
+            "\n\n".join(done.lines) or "Nothing was written to GitHub."))
+
+    with session.failures("could not write the issue", then=say_what_was_done):
         try:
             if facts.status == "failure":
                 _on_failure(settings, facts, tracker, done)
