@@ -415,7 +415,9 @@ def test_crafted_branch_and_commit_message_stay_inert(pipe: Pipeline) -> None:
     markers = [n for n, line in enumerate(body.splitlines()) if "<!-- stackci:" in line
                and "\\<!-- stackci:" not in line]
     assert markers == [0, 1]
-    assert "@octo/team" not in body
-    assert "@octo/devs" not in body.replace("`@octo/devs`", "")
-    assert "<img" not in body.replace("\\<img", "")
-    assert "[x](https://evil.example)" not in body
+    shown = "\n".join(body.splitlines()[2:])  # below the (unrendered) marker lines
+    assert "@octo/team" not in shown
+    assert "@octo/devs" not in shown.replace("`@octo/devs`", "")
+    assert "<img" not in shown.replace("\\<img", "")
+    assert "<b>" not in shown.replace("``main`@octo/devs`<b>``", "")  # a code span is inert
+    assert "[x](https://evil.example)" not in shown
