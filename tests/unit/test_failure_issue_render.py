@@ -9,11 +9,12 @@ import re
 import zlib
 from typing import Any
 
+from stackci.core.github.run_facts import BrokenSince, RunFacts
 from stackci.core.github.runs import CommitInfo, Comparison, RunInfo
 from stackci.core.github.sticky import MAX_COMMENT_CHARS
 from stackci.core.runner.jobs import JobResult
 from stackci.incident import render
-from stackci.incident.model import BrokenSince, IssueKey, RunFacts
+from stackci.incident.model import IssueKey
 
 SERVER = "https://github.com"
 RUN_URL = f"{SERVER}/octo/app/actions/runs/9001"

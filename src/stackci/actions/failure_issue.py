@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from stackci.core.github.errors import ReadOnlyToken
+from stackci.core.github.run_facts import HISTORY, RunFacts, gather
 from stackci.core.github.session import ISSUES, GitHubSession, GitHubSettings
 from stackci.core.runner.action import ActionRun
 from stackci.core.runner.context import RunContext
@@ -21,8 +22,7 @@ from stackci.core.text import markdown as md
 from stackci.core.text.redact import Secrets
 from stackci.core.text.template import Template
 from stackci.incident import render
-from stackci.incident.facts import HISTORY, gather
-from stackci.incident.model import PLACEHOLDERS, IssueKey, RunFacts
+from stackci.incident.model import PLACEHOLDERS, IssueKey
 from stackci.incident.tracker import IssueTracker
 
 TITLE = "CI failing: {workflow} on {branch}"
@@ -111,6 +111,7 @@ def run(settings: Settings, run: ActionRun) -> None:
         return
     with session.failures("could not read the run"):
         facts = gather(session, ctx, needs=settings.needs, status=settings.status,
+                       log_lines=render.LOG_LINES, max_logs=render.MAX_LOGS,
                        history=max(HISTORY, settings.failures_before_open,
                                    settings.successes_before_close),
                        secrets=Secrets([settings.github.token]))

@@ -1,14 +1,12 @@
-"""What failure-issue knows of a run, and the key of the issue it keeps: no GitHub calls
-here (the tracker makes them), no rendering (render.py)."""
+"""The key of the issue failure-issue keeps, and the markers it finds its writing by
+(the run itself is `core.github.run_facts.RunFacts`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-from stackci.core.github.runs import CommitInfo, Comparison, RunInfo
 from stackci.core.github.sticky import hidden_marker
-from stackci.core.runner.jobs import JobResult, Status
 
 NAMESPACE = "failure-issue"
 RUN_NAMESPACE = "failure-issue-run"
@@ -47,49 +45,3 @@ def run_marker(run_id: int | str) -> str:
     """Marks what one run wrote (the issue body's run line, or its comment): a re-run
     attempt finds it and edits it instead of writing again."""
     return hidden_marker(RUN_NAMESPACE, str(run_id))
-
-
-@dataclass(frozen=True)
-class BrokenSince:
-    last_green: RunInfo | None  # None: no green run in the runs looked at
-    first_failing: RunInfo  # the oldest failing run after it (maybe this one)
-    comparison: Comparison | None  # the commits from the last green run to this one
-
-
-@dataclass(frozen=True)
-class RunFacts:
-    """This run as the issue tells it."""
-
-    repository: str
-    workflow: str
-    branch: str
-    run_id: str
-    run_number: str
-    run_attempt: str
-    run_url: str
-    event: str
-    actor: str
-    sha: str
-    server_url: str
-    status: Status
-    jobs: tuple[JobResult, ...]
-    commit: CommitInfo | None = None
-    broken_since: BrokenSince | None = None
-    logs: dict[str, str] = field(default_factory=dict)  # job name -> its last lines
-    failures_in_a_row: int = 1  # this run included
-    successes_in_a_row: int = 1
-
-    @property
-    def failed(self) -> tuple[JobResult, ...]:
-        return tuple(j for j in self.jobs if j.result == "failure")
-
-    def values(self, job: str = "", failed_job: str = "") -> dict[str, str]:
-        """The placeholders' values (outside text: escaped where it is inserted)."""
-        return {
-            "repository": self.repository, "workflow": self.workflow, "job": job,
-            "branch": self.branch, "sha": self.sha, "sha7": self.sha[:7],
-            "commit_title": self.commit.title if self.commit else "",
-            "run_number": self.run_number, "run_attempt": self.run_attempt,
-            "run_url": self.run_url, "actor": self.actor, "event": self.event,
-            "failed_jobs": ", ".join(j.job for j in self.failed), "failed_job": failed_job,
-        }

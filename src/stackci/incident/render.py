@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from stackci.core.github.run_facts import RunFacts
 from stackci.core.github.sticky import MAX_COMMENT_CHARS
 from stackci.core.runner.deadline import seconds_text
 from stackci.core.runner.jobs import JobResult
 from stackci.core.text import markdown as md
-from stackci.incident.model import RunFacts
 
 # Room kept for the marker lines above a body.
 MARKER_ROOM = 600

@@ -1,16 +1,20 @@
-"""Gathering what failure-issue says of a run: its jobs (from `needs`, or this attempt's
-jobs from the jobs API), its commit, the runs before it on the same branch (how many
-failed or passed in a row, and since when it is broken), and the last lines of the failed
-jobs' logs. Reads only; the tracker writes."""
+"""A workflow run as the reporting actions tell it (failure-issue, notify-email): its
+jobs (from `needs`, or this attempt's jobs from the jobs API), its status, its commit,
+the runs before it on the same branch (the previous one's result, how many failed or
+passed in a row, since when it is broken), and the last lines of the failed jobs' logs.
+Reads only."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from github import GithubException
 
 from stackci.core.github.runs import (
+    CommitInfo,
+    Comparison,
     RunInfo,
     attempt_jobs,
     commit_info,
@@ -23,12 +27,57 @@ from stackci.core.github.session import GitHubSession
 from stackci.core.runner.context import RunContext
 from stackci.core.runner.jobs import JobResult, RunOutcome, Status
 from stackci.core.text.redact import Secrets
-from stackci.incident.model import BrokenSince, RunFacts
-from stackci.incident.render import LOG_LINES, MAX_LOGS
 
 T = TypeVar("T")
 HISTORY = 50  # earlier runs looked at for "broken since"
 COMMITS = 20  # commits listed between the last green run and this one
+
+
+@dataclass(frozen=True)
+class BrokenSince:
+    last_green: RunInfo | None  # None: no green run in the runs looked at
+    first_failing: RunInfo  # the oldest failing run after it (maybe this one)
+    comparison: Comparison | None  # the commits from the last green run to this one
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """This run as the issue tells it."""
+
+    repository: str
+    workflow: str
+    branch: str
+    run_id: str
+    run_number: str
+    run_attempt: str
+    run_url: str
+    event: str
+    actor: str
+    sha: str
+    server_url: str
+    status: Status
+    jobs: tuple[JobResult, ...]
+    commit: CommitInfo | None = None
+    broken_since: BrokenSince | None = None
+    logs: dict[str, str] = field(default_factory=dict)  # job name -> its last lines
+    failures_in_a_row: int = 1  # this run included
+    successes_in_a_row: int = 1
+    previous_conclusion: str | None = None  # of the last completed run before it
+
+    @property
+    def failed(self) -> tuple[JobResult, ...]:
+        return tuple(j for j in self.jobs if j.result == "failure")
+
+    def values(self, job: str = "", failed_job: str = "") -> dict[str, str]:
+        """The placeholders' values (outside text: escaped where it is inserted)."""
+        return {
+            "repository": self.repository, "workflow": self.workflow, "job": job,
+            "branch": self.branch, "sha": self.sha, "sha7": self.sha[:7],
+            "commit_title": self.commit.title if self.commit else "",
+            "run_number": self.run_number, "run_attempt": self.run_attempt,
+            "run_url": self.run_url, "actor": self.actor, "event": self.event,
+            "failed_jobs": ", ".join(j.job for j in self.failed), "failed_job": failed_job,
+        }
 
 
 def run_jobs(session: GitHubSession, ctx: RunContext, run: RunInfo | None,
@@ -101,7 +150,8 @@ def _unless_missing(call: Callable[[], T]) -> T | None:
 
 
 def gather(session: GitHubSession, ctx: RunContext, *, needs: tuple[JobResult, ...] | None,
-           status: str, history: int, secrets: Secrets) -> RunFacts:
+           status: str, history: int, secrets: Secrets, log_lines: int = 40,
+           max_logs: int = 5) -> RunFacts:
     run = _unless_missing(lambda: this_run(session.repo, int(ctx.run_id))) \
         if ctx.run_id.isdigit() else None
     jobs = run_jobs(session, ctx, run, needs)
@@ -122,11 +172,13 @@ def gather(session: GitHubSession, ctx: RunContext, *, needs: tuple[JobResult, .
     since = _unless_missing(lambda: broken_since(session, run, earlier)) \
         if run and verdict == "failure" else None
     logs = {}
-    for job in facts.failed[:MAX_LOGS] if verdict == "failure" else ():
+    for job in facts.failed[:max_logs] if verdict == "failure" else ():
         if job.job_id is not None:
-            text = log_tail(session.repo, job.job_id, LOG_LINES, session.deadline)
+            text = log_tail(session.repo, job.job_id, log_lines, session.deadline)
             if text:
                 logs[job.job] = secrets.redact_text(text)
-    return RunFacts(**{**facts.__dict__, "commit": commit, "broken_since": since,
-                       "logs": logs, "failures_in_a_row": failures,
-                       "successes_in_a_row": successes})
+    previous = next((r.conclusion for r in earlier
+                     if r.conclusion not in ("cancelled", "skipped", None)), None)
+    return replace(facts, commit=commit, broken_since=since, logs=logs,
+                   failures_in_a_row=failures, successes_in_a_row=successes,
+                   previous_conclusion=previous)
