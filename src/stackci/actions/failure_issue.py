@@ -172,7 +172,7 @@ def _title(settings: Settings, facts: RunFacts, key: IssueKey) -> str:
 def _extra(settings: Settings, facts: RunFacts, key: IssueKey) -> str:
     if settings.body_extra is None:
         return ""
-    return settings.body_extra.render(facts.values(failed_job=key.job), escape=md.escape)
+    return settings.body_extra.render(facts.markdown_values(failed_job=key.job))
 
 
 def _threshold_note(settings: Settings) -> str:

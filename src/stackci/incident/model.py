@@ -11,6 +11,7 @@ from stackci.core.github.sticky import hidden_marker
 NAMESPACE = "failure-issue"
 RUN_NAMESPACE = "failure-issue-run"
 PLACEHOLDERS = ("repository", "workflow", "job", "branch", "sha", "sha7", "commit_title",
+                "commit_author",
                 "run_number", "run_attempt", "run_url", "actor", "event", "failed_jobs",
                 "failed_job")
 

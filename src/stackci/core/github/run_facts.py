@@ -26,9 +26,12 @@ from stackci.core.github.runs import (
 from stackci.core.github.session import GitHubSession
 from stackci.core.runner.context import RunContext
 from stackci.core.runner.jobs import JobResult, RunOutcome, Status
+from stackci.core.text import markdown as md
 from stackci.core.text.redact import Secrets
 
 T = TypeVar("T")
+# Placeholders made of GitHub's numbers, hex and owner/name (no Markdown syntax in them).
+_TRUSTED = frozenset({"repository", "sha", "sha7", "run_number", "run_attempt", "run_url"})
 HISTORY = 50  # earlier runs looked at for "broken since"
 COMMITS = 20  # commits listed between the last green run and this one
 
@@ -68,16 +71,47 @@ class RunFacts:
     def failed(self) -> tuple[JobResult, ...]:
         return tuple(j for j in self.jobs if j.result == "failure")
 
+    def markdown_values(self, job: str = "", failed_job: str = "") -> dict[str, str]:
+        """The placeholders' values for Markdown: what a user or a run controls (names,
+        branches, commit messages) escaped; what GitHub's own addresses and numbers are
+        made of kept as is, so `[run]({run_url})` stays a link."""
+        return {name: value if name in _TRUSTED else md.escape(value)
+                for name, value in self.values(job, failed_job).items()}
+
     def values(self, job: str = "", failed_job: str = "") -> dict[str, str]:
-        """The placeholders' values (outside text: escaped where it is inserted)."""
+        """The placeholders' values as plain text (outside text: escaped where it goes)."""
         return {
             "repository": self.repository, "workflow": self.workflow, "job": job,
             "branch": self.branch, "sha": self.sha, "sha7": self.sha[:7],
             "commit_title": self.commit.title if self.commit else "",
+            "commit_author": self.commit.author if self.commit else "",
             "run_number": self.run_number, "run_attempt": self.run_attempt,
             "run_url": self.run_url, "actor": self.actor, "event": self.event,
             "failed_jobs": ", ".join(j.job for j in self.failed), "failed_job": failed_job,
         }
+
+
+def event_commit(ctx: RunContext) -> CommitInfo | None:
+    """The pushed commit as a push event's payload tells it (no API call)."""
+    head = ctx.event.get("head_commit") or {}
+    if not isinstance(head, dict) or not head.get("id"):
+        return None
+    author = head.get("author") or {}
+    return CommitInfo(str(head["id"]), str(head.get("message") or "").partition("\n")[0],
+                      str(author.get("username") or author.get("name") or ""),
+                      str(head.get("url") or ""))
+
+
+def without_api(ctx: RunContext, needs: tuple[JobResult, ...] | None,
+                status: str) -> RunFacts:
+    """The run from the context and `needs` alone (no token: no call to GitHub)."""
+    jobs = needs or ()
+    return RunFacts(
+        repository=ctx.repository, workflow=ctx.workflow, branch=ctx.branch,
+        run_id=ctx.run_id, run_number=ctx.run_number, run_attempt=ctx.run_attempt or "1",
+        run_url=ctx.run_url, event=ctx.event_name, actor=ctx.actor, sha=ctx.sha,
+        server_url=ctx.server_url, status=status_of(jobs, needs, status), jobs=jobs,
+        commit=event_commit(ctx))
 
 
 def run_jobs(session: GitHubSession, ctx: RunContext, run: RunInfo | None,
@@ -165,7 +199,8 @@ def gather(session: GitHubSession, ctx: RunContext, *, needs: tuple[JobResult, .
         server_url=ctx.server_url, status=verdict, jobs=jobs)
     if verdict == "neutral":
         return facts
-    commit = _unless_missing(lambda: commit_info(session.repo, facts.sha)) if facts.sha else None
+    commit = (_unless_missing(lambda: commit_info(session.repo, facts.sha))
+              if facts.sha else None) or event_commit(ctx)
     earlier = (_unless_missing(lambda: list(earlier_runs(session.client, session.repo, run,
                                                          history))) or []) if run else []
     failures, successes = streaks(verdict, earlier)

@@ -44,6 +44,7 @@ class Delivery:
     accepted: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)  # for good: address -> reply
     attempts: int = 0
+    last_error: BaseException | None = None
 
 
 class _Transcript(smtplib.SMTP):
@@ -87,8 +88,15 @@ def send(settings: SmtpSettings, message: EmailMessage, *, sender: str,
     def attempt() -> None:
         delivery.attempts += 1
         left = deadline.remaining()
-        if left <= 0:
-            raise TimeoutError("no time left to send")
+        if left <= 0 and delivery.last_error is not None:
+            raise delivery.last_error  # the time is up: say what the last try ran into
+        try:
+            _attempt(max(left, 1.0))
+        except (smtplib.SMTPException, OSError) as exc:
+            delivery.last_error = exc
+            raise
+
+    def _attempt(left: float) -> None:
         with _connect(settings, min(left, 30.0), transcript) as smtp:
             try:
                 refused = smtp.send_message(message, from_addr=sender, to_addrs=list(pending))

@@ -204,6 +204,22 @@ class InputReader:
 
         return self._typed(name, parse, default)
 
+    def size(self, name: str, default: int, maximum: int) -> int:
+        """Bytes, written as `500KB`, `10MB` or `1GB` (powers of 1024) or a plain number."""
+
+        def parse(text: str) -> int:
+            found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMG]?B?)", text.strip(), re.IGNORECASE)
+            if found is None:
+                raise ValueError("a size such as 500KB, 10MB or 1GB")
+            unit = found.group(2).upper().rstrip("B")
+            value = int(float(found.group(1)) * {"": 1, "K": 1024, "M": 1024**2,
+                                                 "G": 1024**3}[unit])
+            if value > maximum:
+                raise ValueError(f"a size of at most {maximum // 1024**2}MB")
+            return value
+
+        return self._typed(name, parse, default)
+
     def items(self, name: str, split: Callable[[str], tuple[str, ...]] = parse_list
               ) -> tuple[str, ...]:
         return self._typed(name, split, ())
