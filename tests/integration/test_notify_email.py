@@ -189,17 +189,23 @@ def test_injection_through_inputs_is_a_bad_input(smtp_certificates: Certificates
 
 def test_a_commit_message_cannot_add_a_header(smtp_certificates: Certificates,
                                               tmp_path: Path) -> None:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"head_commit": {
+        "id": "c" * 40, "message": "Fix\rTo: evil@example.org\n\nmore",
+        "author": {"name": "Dev", "username": "dev-a"}}}))
     with SmtpServer(smtp_certificates, "starttls") as server:
         result = send(server, tmp_path, smtp_certificates,
                       subject="{commit_title} on {branch}",
-                      environment=env(tmp_path, GITHUB_REF_NAME="main\r\nBcc: evil@example.org"))
+                      environment=env(tmp_path, GITHUB_EVENT_PATH=str(event),
+                                      GITHUB_REF_NAME="main\r\nBcc: evil@example.org"))
     assert result.code == 0, result
     [got] = server.received
     assert got.recipients == ["ops@example.org"]
     assert "Bcc" not in got.message
     headers = got.data.decode().split("\r\n\r\n", 1)[0]
     assert "\r\nBcc:" not in headers
-    assert got.message["Subject"] == "on main Bcc: evil@example.org"
+    assert got.message["Subject"] == "Fix To: evil@example.org on main Bcc: evil@example.org"
+    assert got.message["To"] == "ops@example.org"
 
 
 def test_unicode_subject_and_names_are_encoded(smtp_certificates: Certificates,
