@@ -173,8 +173,9 @@ def test_every_check_kind_passes_and_the_outputs_describe_the_stack(
     assert "| kafka | exec \\`test -f /tmp/ready\\` | ✅ ready |" in result.summary
 
 
-def test_every_check_kind_times_out_with_its_own_reason(stack: Stack,
-                                                        wf_env: dict[str, str]) -> None:
+@pytest.mark.parametrize("start_mode", ["ready", "compose"])
+def test_every_check_kind_times_out_with_its_own_reason(stack: Stack, wf_env: dict[str, str],
+                                                        start_mode: str) -> None:
     cgi(stack, "503 Service Unavailable", "warming up")
     stack.write(compose(
         db=service("exec sleep 300", HEALTHCHECK),
@@ -186,7 +187,8 @@ def test_every_check_kind_times_out_with_its_own_reason(stack: Stack,
         blocked=service("exec sleep 300", "depends_on:\n  db:\n    condition: service_healthy"),
     ))
     started = time.monotonic()
-    result = up(stack, wf_env, fail_fast="false", timeout="8s", logs_on_failure="5", wait="""
+    result = up(stack, wf_env, fail_fast="false", timeout="8s", logs_on_failure="5",
+                start_mode=start_mode, wait="""
         db: {healthy: true, timeout: 2s}
         api: {http: http://api:8000/cgi-bin/health, timeout: 2s}
         cache: {tcp: 6379, timeout: 2s}
@@ -197,8 +199,10 @@ def test_every_check_kind_times_out_with_its_own_reason(stack: Stack,
     """)
     assert result.code == 1, result
     errors = error_messages(result)
+    # With compose's own start, `up` blocks on db and is stopped; with the ready start,
+    # blocked is never started, because db can no longer become healthy.
     assert set(errors) == {"db", "api", "cache", "kafka", "worker", "migrate", "blocked",
-                           "compose"}, errors
+                           *(["compose"] if start_mode == "compose" else [])}, errors
     assert errors["db"].startswith("db: not healthy after 2")
     assert "(health: starting)" in errors["db"]
     assert errors["api"].startswith("api: http://api:8000/cgi-bin/health answered 503 for ")
@@ -206,10 +210,13 @@ def test_every_check_kind_times_out_with_its_own_reason(stack: Stack,
     assert errors["kafka"].startswith("kafka: `test -f /tmp/ready` exited 1 for ")
     assert errors["worker"] == "worker: /consumer started/ did not appear in its log within 2.0 s"
     assert errors["migrate"].startswith("migrate: had not exited after 2")
-    assert errors["blocked"].startswith(("blocked: no container was started within 8",
-                                         "blocked: not running after 8"))
-    assert "it waits for db" in errors["blocked"] or "no container" in errors["blocked"]
-    assert "docker compose up had not finished" in errors["compose"]
+    if start_mode == "compose":
+        assert errors["blocked"].startswith(("blocked: no container was started within 8",
+                                             "blocked: not running after 8"))
+        assert "it waits for db" in errors["blocked"] or "no container" in errors["blocked"]
+        assert "docker compose up had not finished" in errors["compose"]
+    else:
+        assert errors["blocked"].startswith("blocked: not started: db not healthy after 2")
     assert time.monotonic() - started < 30
     # Each failing service has its group: state, health-check output, last log lines.
     assert "::group::worker: /consumer started/ did not appear" in result.stdout
@@ -857,3 +864,147 @@ def test_a_refused_localhost_port_says_where_it_is_published(
     port = services_output(result)["api"]["ports"]["8000/tcp"].rpartition(":")[2]
     assert f"port 8000 of api is published on host port {port}" in \
         error_messages(result)["api"], result
+
+
+# -- the dependency-aware start (issue 13) -----------------------------------------------
+
+# The engine runs this healthcheck first 30 s after the container starts: a dependent
+# started sooner was released by StackCI's own run of it.
+SLOW_ENGINE_HEALTHCHECK = """
+    healthcheck:
+      test: ["CMD", "test", "-f", "/tmp/ready"]
+      interval: 30s
+      timeout: 10s
+      retries: 3
+"""
+
+
+def project_events(docker_client: docker.DockerClient, stack: Stack, since: float
+                   ) -> list[tuple[str, str, float]]:
+    """(service, action, time) of the project's container events since `since`."""
+    raw = docker_client.api.events(since=since, until=time.time(), decode=True, filters={
+        "type": "container", "label": f"com.docker.compose.project={stack.name}"})
+    found = []
+    for item in raw:
+        event = ContainerEvent.from_raw(item)
+        if event is not None:
+            found.append((event.service, event.action, event.time))
+    return found
+
+
+def first(events: list[tuple[str, str, float]], service_name: str, action: str) -> float:
+    return min(t for s, a, t in events if s == service_name and a.startswith(action))
+
+
+def chain(*, interval_yaml: str = SLOW_ENGINE_HEALTHCHECK) -> str:
+    ready = "sleep 0.5; touch /tmp/ready; exec sleep 300"
+    extra = textwrap.dedent(interval_yaml)
+    return compose(
+        db=service(ready, extra),
+        api=service(ready, extra + "depends_on:\n  db:\n    condition: service_healthy"),
+        web=service("exec sleep 300",
+                    "depends_on:\n  api:\n    condition: service_healthy"),
+    )
+
+
+def test_a_chain_starts_each_level_when_its_dependency_really_is_ready(
+        stack: Stack, wf_env: dict[str, str], docker_client: docker.DockerClient) -> None:
+    begun = time.time()
+    result = up(stack, wf_env, chain(), timeout="50s")
+    assert result.code == 0, result
+    events = project_events(docker_client, stack, begun - 1)
+    # In order, and each dependent before the engine's first run of its dependency's
+    # healthcheck (30 s after that started): the engine could not have released it.
+    db, api, web = (first(events, s, "start") for s in ("db", "api", "web"))
+    assert db < api < web
+    assert api < db + 30
+    assert web < api + 30
+    assert not [a for s, a, _ in events if a == "health_status: healthy"]
+    assert "api: starting (" in result.stdout
+    assert "db passed its healthcheck)" in result.stdout
+
+
+def test_the_escape_hatch_gives_compose_its_own_start(
+        stack: Stack, wf_env: dict[str, str], docker_client: docker.DockerClient) -> None:
+    fast = HEALTHCHECK  # the engine's own interval is short here: compose is quick too
+    result = up(stack, wf_env, chain(interval_yaml=fast), start_mode="compose")
+    assert result.code == 0, result
+    assert "starting (" not in result.stdout  # no release lines: compose started it all
+
+
+def test_a_failed_dependency_means_its_dependents_never_start(
+        stack: Stack, wf_env: dict[str, str], docker_client: docker.DockerClient) -> None:
+    result = up(stack, wf_env, compose(
+        db=service("sleep 0.5; exit 3", textwrap.dedent(HEALTHCHECK)),
+        api=service("exec sleep 300", "depends_on:\n  db:\n    condition: service_healthy"),
+    ), timeout="30s")
+    assert result.code == 1, result
+    assert error_messages(result)["db"].startswith("db: exited with code 3")
+    reason = services_output(result)["api"]["reason"]
+    assert "not started: db exited with code 3" in reason, reason
+    [api] = docker_client.containers.list(all=True, filters={
+        "label": [f"com.docker.compose.project={stack.name}",
+                  "com.docker.compose.service=api"]})
+    assert api.attrs["State"]["StartedAt"].startswith("0001-")  # never started
+
+
+def test_completed_and_started_conditions(stack: Stack, wf_env: dict[str, str],
+                                          docker_client: docker.DockerClient) -> None:
+    begun = time.time()
+    result = up(stack, wf_env, compose(
+        migrate=service("sleep 1; echo migrated"),
+        cache=service("exec sleep 300"),
+        api=service("exec sleep 300", """
+            depends_on:
+              migrate:
+                condition: service_completed_successfully
+              cache:
+                condition: service_started
+              ghost:
+                condition: service_healthy
+                required: false
+        """),
+        ghost=service("exec sleep 300", "profiles: [never]"),
+    ))
+    assert result.code == 0, result
+    events = project_events(docker_client, stack, begun - 1)
+    assert first(events, "api", "start") > first(events, "migrate", "die")
+    assert services_output(result)["migrate"]["check"] == "completed"
+
+
+def test_a_scaled_dependency_and_services_naming_the_top_of_a_chain(
+        stack: Stack, wf_env: dict[str, str], docker_client: docker.DockerClient) -> None:
+    result = up(stack, wf_env, compose(
+        db=service("sleep 0.3; touch /tmp/ready; exec sleep 300",
+                   textwrap.dedent(HEALTHCHECK) + "scale: 2"),
+        api=service("exec sleep 300", "depends_on:\n  db:\n    condition: service_healthy"),
+        other=service("exec sleep 300"),
+    ), services="api")
+    assert result.code == 0, result
+    services = services_output(result)
+    assert set(services) == {"db", "api"}
+    assert len(services["db"]["containers"]) == 2
+
+
+def test_a_dependency_already_running_is_checked_and_released(
+        stack: Stack, wf_env: dict[str, str], docker_client: docker.DockerClient) -> None:
+    stack.write(chain())
+    stack.compose("up", "-d", "--no-deps", "db")
+    result = up(stack, wf_env, timeout="50s")
+    assert result.code == 0, result
+    assert services_output(result)["web"]["ready"] is True
+
+
+def test_down_after_the_new_start_leaves_nothing(
+        stack: Stack, wf_env: dict[str, str], docker_client: docker.DockerClient) -> None:
+    result = up(stack, wf_env, chain(interval_yaml=HEALTHCHECK))
+    assert result.code == 0, result
+    ps = stack.compose("ps", "--format", "json").stdout
+    assert ps.count(stack.name) >= 3
+    stack.compose("down", "--volumes")
+    left = docker_client.containers.list(all=True, filters={
+        "label": f"com.docker.compose.project={stack.name}"})
+    networks = docker_client.networks.list(filters={
+        "label": f"com.docker.compose.project={stack.name}"})
+    assert left == []
+    assert networks == []

@@ -20,13 +20,15 @@ from stackci.readiness.machine import (
     Say,
     ServiceSetup,
     Snapshot,
+    StartDone,
     StartProbe,
+    StartServices,
     StopProbe,
     UpDone,
     WaitMachine,
 )
 from stackci.readiness.spec import Check, ServiceWait, parse_service_wait
-from stackci.readiness.stack import ServicePlan
+from stackci.readiness.stack import Dependency, ServicePlan
 from stackci.readiness.state import HEALTHCHECK, Attempt
 
 T0 = 1_700_000_000.0
@@ -37,18 +39,20 @@ class Run:
 
     def __init__(self, *services: tuple[str, ServiceWait, dict[str, Any]],
                  fail_fast: bool = True, run_healthchecks: bool = True,
-                 timeout: float = 60, settle: float = 2.0) -> None:
+                 timeout: float = 60, settle: float = 2.0, staged: bool = False) -> None:
         setups = []
         for name, wait, extra in services:
             plan = ServicePlan(name=name, wait=ServiceWait(),
                                replicas=extra.get("replicas", 1),
                                has_healthcheck=extra.get("health"),
                                restart_policy=extra.get("restart", "no"),
-                               depends_on=tuple(extra.get("depends_on", ())))
+                               depends_on=tuple(extra.get("depends_on", ())),
+                               dependencies=tuple(extra.get("dependencies", ())))
             setups.append(ServiceSetup(plan, wait.effective_checks, wait.timeout,
                                        wait.interval))
         self.machine = WaitMachine(setups, started=T0, timeout=timeout, fail_fast=fail_fast,
-                                   run_healthchecks=run_healthchecks, settle=settle)
+                                   run_healthchecks=run_healthchecks, settle=settle,
+                                   staged=staged)
         self.effects: list[Effect] = []
         self.running: dict[int, StartProbe] = {}
 
@@ -487,5 +491,63 @@ def test_a_healthcheck_service_created_but_not_started_is_not_health_none() -> N
               ("api", ServiceWait(), {"health": True, "depends_on": ["db"]}), timeout=5)
     run.feed(event("start", "db", T0), event("create", "api", T0))
     run.send(None, T0 + 5)
-    assert run.failure("api") == ("not healthy after 5.0 s (created, docker compose up had "
-                                  "not started it yet: it waits for db)")
+    assert run.failure("api") == ("not healthy after 5.0 s (created, not started yet: it "
+                                  "waits for db)")
+
+
+# -- the dependency-aware start ----------------------------------------------------------
+
+def staged_chain(**extra: Any) -> Run:
+    healthy = Dependency("db", "service_healthy")
+    return Run(("db", ServiceWait(), {"health": True}),
+               ("api", ServiceWait(), {"health": False, "depends_on": ["db"],
+                                       "dependencies": [healthy]}),
+               staged=True, **extra)
+
+
+def started(run: Run) -> list[tuple[str, ...]]:
+    return [e.services for e in run.effects if isinstance(e, StartServices)]
+
+
+def test_each_service_starts_once_its_dependency_passed_its_healthcheck() -> None:
+    run = staged_chain()
+    run.feed(event("create", "db", T0), event("create", "api", T0))
+    run.send(UpDone(0, "", T0 + 0.5), T0 + 0.5)  # `docker compose create` is done
+    run.send(Snapshot(T0 + 0.5, (), after_up=True), T0 + 0.5)
+    assert started(run) == [("db",)]
+    run.send(StartDone(("db",), 0, "", T0 + 1), T0 + 1)
+    run.feed(event("start", "db", T0 + 1))
+    assert started(run) == [("db",)]  # api waits: db is not healthy yet
+    run.report(run.probe("db", HEALTHCHECK), Attempt(True, "exited 0"), T0 + 1.5)
+    assert started(run) == [("db",), ("api",)]  # released by StackCI's own run of it
+    assert any(line.startswith("api: starting (1.5 s in; db passed its healthcheck)")
+               for line in run.said)
+    assert run.machine.up_done is None  # api's start is still on its way
+    run.send(StartDone(("api",), 0, "", T0 + 2), T0 + 2)
+    assert run.machine.up_done is not None
+
+
+def test_a_dependency_that_failed_means_its_dependent_never_starts() -> None:
+    run = staged_chain()
+    run.send(UpDone(0, "", T0), T0)
+    run.send(StartDone(("db",), 0, "", T0 + 0.5), T0 + 0.5)
+    run.feed(event("start", "db", T0 + 0.5), event("die", "db", T0 + 1, exit_code=3))
+    assert run.failure("api") == "not started: db exited with code 3 after running 0.5 s"
+    assert started(run) == [("db",)]
+
+
+def test_a_start_that_compose_refused_fails_those_services() -> None:
+    run = staged_chain()
+    run.send(UpDone(0, "", T0), T0)
+    run.send(StartDone(("db",), 1, "Error: port is already allocated", T0 + 0.5), T0 + 0.5)
+    assert run.failure("db") == "could not be started: Error: port is already allocated"
+    assert run.failure("api") == "not started: db could not be started: Error: port is " \
+        "already allocated"
+
+
+def test_a_failed_create_blames_every_service_on_it() -> None:
+    run = staged_chain()
+    run.send(UpDone(1, "Error: No such image: x", T0 + 1), T0 + 1)
+    run.send(Snapshot(T0 + 1, (), after_up=True), T0 + 1)
+    assert started(run) == []
+    assert run.failure("db") == "was not started because docker compose up failed (see its error)"

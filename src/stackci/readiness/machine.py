@@ -13,7 +13,7 @@ from stackci.core.engine.containers import ContainerState
 from stackci.core.engine.events import ContainerEvent
 from stackci.readiness import verdicts
 from stackci.readiness.spec import AUTO, Check
-from stackci.readiness.stack import ServicePlan
+from stackci.readiness.stack import Dependency, ServicePlan
 from stackci.readiness.state import (
     HEALTHCHECK,
     Attempt,
@@ -69,11 +69,21 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class StartDone:
+    """A `docker compose up -d --no-deps` of `services` (a StartServices) ended."""
+
+    services: tuple[str, ...]
+    code: int
+    output: str
+    at: float
+
+
+@dataclass(frozen=True)
 class StreamEnded:
     """The event stream broke off: snapshots must come more often."""
 
 
-Message = EngineEvent | ProbeReport | UpDone | Snapshot | StreamEnded
+Message = EngineEvent | ProbeReport | UpDone | Snapshot | StreamEnded | StartDone
 
 
 # -- effects out ------------------------------------------------------------------------
@@ -120,7 +130,15 @@ class ForgetAddress:
     service: str
 
 
-Effect = Say | StartProbe | StopProbe | InspectProject | ForgetAddress
+@dataclass(frozen=True)
+class StartServices:
+    """Start these services now (their dependencies' conditions hold), and answer with
+    StartDone."""
+
+    services: tuple[str, ...]
+
+
+Effect = Say | StartProbe | StopProbe | InspectProject | ForgetAddress | StartServices
 
 
 @dataclass(frozen=True)
@@ -132,9 +150,14 @@ class ServiceSetup:
 
 
 class WaitMachine:
+    """`staged`: the dependency-aware start. The `UpDone` it gets first is the end of
+    `docker compose create`; it then starts each service (StartServices) once every
+    `depends_on` condition of it holds, judged by what it watches, and counts `up` as
+    done once every service was started or can no longer be."""
+
     def __init__(self, setups: Iterable[ServiceSetup], *, started: float, timeout: float,
                  fail_fast: bool, run_healthchecks: bool = True,
-                 settle: float = RUNNING_SETTLE) -> None:
+                 settle: float = RUNNING_SETTLE, staged: bool = False) -> None:
         self.started = started
         self.timeout = timeout
         self.fail_fast = fail_fast
@@ -146,6 +169,10 @@ class WaitMachine:
             for s in setups}
         self.up_done: UpDone | None = None
         self.events_alive = True
+        self.staged = staged
+        self.created: UpDone | None = None  # staged: the end of `docker compose create`
+        self.released: dict[str, float] = {}  # staged: service -> when it was started
+        self.start_pending: set[str] = set()  # staged: asked to start, not done yet
         self._effects: list[Effect] = []
         self._probes: dict[int, tuple[str, str, int]] = {}  # token -> service, id, index
         self._next_token = 1
@@ -160,10 +187,17 @@ class WaitMachine:
         elif isinstance(message, Snapshot):
             self._on_snapshot(message, now)
         elif isinstance(message, UpDone):
-            self._on_up_done(message)
+            if self.staged:
+                self._on_created(message)
+            else:
+                self._on_up_done(message)
+        elif isinstance(message, StartDone):
+            self._on_start_done(message, now)
         elif isinstance(message, StreamEnded):
             self.events_alive = False
         self._check_deadlines(now)
+        if self.staged and self.created is not None and self.created.code == 0:
+            self._release(now)
         return self._take_effects()
 
     def finish(self, now: float) -> list[Effect]:
@@ -262,6 +296,86 @@ class WaitMachine:
                 # Compose's error names the cause once; each service is not blamed again.
                 service.blamed_on_up = up_failed
                 self._fail(service, reason)
+
+    # -- the dependency-aware start ---------------------------------------------------------
+    def _on_created(self, done: UpDone) -> None:
+        self.created = done
+        seconds = done.at - self.started
+        if done.code != 0:
+            self._say(f"docker compose create failed after {seconds:.1f} s")
+            self._on_up_done(done)  # nothing was started: every service is blamed on it
+            return
+        self._debug(f"docker compose create finished after {seconds:.2f} s")
+        # Containers already running (an earlier `up`) are adopted before releasing.
+        self._effects.append(InspectProject(self.known_containers()))
+
+    def _release(self, now: float) -> None:
+        """Start every service whose dependencies' conditions now hold; a service whose
+        dependency failed is never started."""
+        ready = []
+        for name, service in self.services.items():
+            if name in self.released or service.failure:
+                continue
+            blocker = self._blocker(service)
+            if blocker:
+                self._fail(service, f"not started: {blocker}")
+                continue
+            if all(self._condition_holds(d) for d in self._dependencies(service)):
+                ready.append(name)
+        if ready:
+            for name in ready:
+                self.released[name] = now
+                self._say(f"{name}: starting{self._because(self.services[name], now)}")
+            self.start_pending.update(ready)
+            self._effects.append(StartServices(tuple(ready)))
+        if not self.start_pending and self.up_done is None and all(
+                name in self.released or s.failure for name, s in self.services.items()):
+            self.up_done = UpDone(0, "", now)
+            self._effects.append(InspectProject(self.known_containers()))
+
+    def _dependencies(self, service: ServiceWatch) -> list[Dependency]:
+        # A dependency outside this run's services (`required: false`, not in the
+        # project) is skipped, as Compose does.
+        return [d for d in service.plan.dependencies if d.service in self.services]
+
+    def _blocker(self, service: ServiceWatch) -> str:
+        for dependency in self._dependencies(service):
+            other = self.services[dependency.service]
+            if other.failure:
+                return f"{dependency.service} {other.failure}"
+        return ""
+
+    def _condition_holds(self, dependency: Dependency) -> bool:
+        other = self.services[dependency.service]
+        containers = list(other.containers.values())
+        if len(containers) < other.plan.replicas or not containers:
+            return False
+        if dependency.condition == "service_healthy":
+            return all(c.healthy for c in containers)
+        if dependency.condition == "service_completed_successfully":
+            return all(not c.running and c.exit_code == 0 and c.starts for c in containers)
+        return all(c.running or c.exit_code is not None for c in containers if c.starts) \
+            and any(c.starts for c in containers)
+
+    def _because(self, service: ServiceWatch, now: float) -> str:
+        words = {"service_healthy": "passed its healthcheck",
+                 "service_completed_successfully": "completed",
+                 "service_started": "started"}
+        parts = [f"{d.service} {words.get(d.condition, d.condition)}"
+                 for d in self._dependencies(service)]
+        return f" ({verdicts.seconds(now - self.started)} in; " + ", ".join(parts) + ")" \
+            if parts else ""
+
+    def _on_start_done(self, done: StartDone, now: float) -> None:
+        self.start_pending.difference_update(done.services)
+        if done.code == 0:
+            return
+        lines = [line.strip() for line in done.output.splitlines() if line.strip()]
+        said = lines[-1] if lines else f"exit code {done.code}"
+        for name in done.services:
+            service = self.services[name]
+            if not service.settled:
+                self._fail(service, f"could not be started: {said}")
 
     # -- engine events --------------------------------------------------------------------
     def _on_event(self, message: EngineEvent, now: float) -> None:
@@ -404,13 +518,16 @@ class WaitMachine:
                 continue
             container = service.containers.get(info.id)
             if container is None:
-                if self.up_done is None or snapshot.taken_at < self.up_done.at:
-                    continue  # may be an old container that `up` is about to replace
+                # Before `up` (or, staged, `create`) is done, a container may be an old
+                # one about to be replaced; after it, every container is current.
+                settled_at = self.up_done or self.created
+                if settled_at is None or snapshot.taken_at < settled_at.at:
+                    continue
                 container = self._track(service, info.id, info.name, info.number)
             elif container.last_event >= snapshot.taken_at:
                 continue
             self._apply_inspect(service, container, info, now)
-        if snapshot.after_up:
+        if snapshot.after_up and self.up_done is not None:
             self._fail_never_started()
 
     def _apply_inspect(self, service: ServiceWatch, container: ContainerWatch,

@@ -51,6 +51,12 @@ class StackModel:
     name: str  # the project name Compose resolved
     services: dict[str, ServicePlan]  # the services this run starts, replicas > 0
 
+    def has_start_conditions(self) -> bool:
+        """Whether any service waits for another to be healthy or completed (only then
+        does starting each service when its dependencies are ready beat `up`)."""
+        return any(d.condition != "service_started" and d.service in self.services
+                   for plan in self.services.values() for d in plan.dependencies)
+
     def must_complete(self) -> frozenset[str]:
         """Services that another names with `service_completed_successfully`: a one-shot
         that has to exit 0, not merely run."""

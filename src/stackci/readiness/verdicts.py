@@ -135,8 +135,7 @@ def _check_pending(service: ServiceWatch, containers: list[ContainerWatch], inde
     if kind in ("healthy", "running"):
         state = state_text(first)
         if state == "created" and not up_done and service.plan.depends_on:
-            state += ", docker compose up had not started it yet: it waits for " + \
-                ", ".join(service.plan.depends_on)
+            state += ", not started yet: it waits for " + ", ".join(service.plan.depends_on)
         elif state == "created":
             state += ", never started"
         return f"not {kind} after {waited} ({state})"

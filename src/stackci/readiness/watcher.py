@@ -32,7 +32,9 @@ from stackci.readiness.machine import (
     Say,
     ServiceSetup,
     Snapshot,
+    StartDone,
     StartProbe,
+    StartServices,
     StopProbe,
     StreamEnded,
     UpDone,
@@ -75,11 +77,14 @@ class StackWatcher:
         debug: Callable[[str], None],
         run_healthchecks: bool = True,
         settle: float = RUNNING_SETTLE,
+        start: Callable[[tuple[str, ...]], tuple[int, str]] | None = None,
     ) -> None:
         """`client` makes short calls (list, inspect) and must have a timeout; `streams`
         follows the event stream and logs and runs the exec checks, so it has none.
         `run_healthchecks`: run each container's own healthcheck between the engine's
-        runs of it (see HealthcheckProbe)."""
+        runs of it (see HealthcheckProbe). `start`: the dependency-aware start (`up` is
+        then `docker compose create`, and `start(services)` starts those services,
+        returning compose's exit code and output)."""
         self.client = client
         self.streams = streams
         self.project = project
@@ -87,6 +92,7 @@ class StackWatcher:
         self.fail_fast = fail_fast
         self.run_healthchecks = run_healthchecks
         self.settle = settle
+        self._start = start
         self._setups = {s.plan.name: s for s in setups}
         self._healthcheck_runs = RunBudget(HEALTHCHECK_RUNS_PER_SECOND)
         self._say = say
@@ -105,7 +111,7 @@ class StackWatcher:
         machine = self.machine = WaitMachine(
             self._setups.values(), started=started, timeout=self.timeout,
             fail_fast=self.fail_fast, run_healthchecks=self.run_healthchecks,
-            settle=self.settle)
+            settle=self.settle, staged=self._start is not None)
         events: ProjectEvents | None = None
         try:
             events = ProjectEvents(self.streams, self.project, self._on_event, since=started)
@@ -143,7 +149,7 @@ class StackWatcher:
                 raw = self._queue.get_nowait()
             except queue.Empty:
                 return
-            if isinstance(raw, ContainerEvent | UpDone):
+            if isinstance(raw, ContainerEvent | UpDone | StartDone):
                 self._apply(machine.handle(self._enrich(raw), time.time()))
 
     def _enrich(self, raw: Message | ContainerEvent | None) -> Message | None:
@@ -171,6 +177,9 @@ class StackWatcher:
                 runner = self._runners.pop(effect.token, None)
                 if runner is not None:
                     runner.stop()
+            elif isinstance(effect, StartServices):
+                threading.Thread(target=self._start_services, args=(effect.services,),
+                                 daemon=True, name="start").start()
             elif isinstance(effect, ForgetAddress):
                 self._resolved.pop(effect.service, None)
             elif isinstance(effect, InspectProject):
@@ -184,6 +193,14 @@ class StackWatcher:
                                                          after_up=True), time.time()))
 
     # -- feeding the queue (other threads) ----------------------------------------------
+    def _start_services(self, services: tuple[str, ...]) -> None:
+        assert self._start is not None
+        try:
+            code, output = self._start(services)
+        except Exception as exc:  # noqa: BLE001 - reported as the start's failure
+            code, output = 1, f"{type(exc).__name__}: {exc}"
+        self._queue.put(StartDone(services, code, output, time.time()))
+
     def _on_event(self, event: ContainerEvent | None) -> None:
         self._queue.put(StreamEnded() if event is None else event)
 
