@@ -14,10 +14,17 @@
    Target: p95 <= 100 ms.
 3. Time to report a crash: from the engine's `die` event to the StackCI process having
    exited with its failure report. Target: under 1 s.
+4. Dependency chains (`--only chains`): the dependency-aware start against
+   `docker compose up -d --wait`, interleaved, through the launcher as users run it.
+   Stacks: a five-service chain (db and cache -> api -> web -> proxy, each ready 0.5-1 s
+   after it starts) at `interval: 5s` and `30s`, and a migration chain (db -> a one-shot
+   migrate -> api -> web, `interval: 5s`). Targets: ratio of medians <= 0.35 (5 s
+   chain), <= 0.15 (30 s chain), <= 0.5 (migration chain).
 
 Usage: python benchmarks/compose_up_and_wait.py [--rounds 8] [--services 10] [--launcher]
        [--launcher-image TAG]... [--baseline-src DIR] [--latency-services 24]
-       [--latency-rounds 2] [--crash-rounds 5] [--only ratio|latency|crash]
+       [--latency-rounds 2] [--crash-rounds 5] [--chain-rounds 12] [--slow-chain-rounds 12]
+       [--only ratio|latency|crash|chains]
 """
 
 from __future__ import annotations
@@ -61,6 +68,53 @@ CRASHING_SERVICE = """
     image: {image}
     command: ["sh", "-c", "sleep 1; echo 'fatal: cannot connect' >&2; exit 1"]
 """
+CHAIN_SERVICE = """
+  {name}:
+    image: {image}
+    command: ["sh", "-c", "sleep {delay}; touch /tmp/ready; exec sleep 600"]
+    healthcheck:
+      test: ["CMD", "test", "-f", "/tmp/ready"]
+      interval: {interval}
+      timeout: 10s
+      retries: 100
+{depends}"""
+MIGRATE_SERVICE = """
+  migrate:
+    image: {image}
+    command: ["sh", "-c", "sleep 1; echo migrated"]
+    depends_on:
+      db:
+        condition: service_healthy
+"""
+
+
+def _depends(on: dict[str, str]) -> str:
+    if not on:
+        return ""
+    return "    depends_on:\n" + "".join(f"      {name}:\n        condition: {cond}\n"
+                                       for name, cond in on.items())
+
+
+def chain_stack(interval: str) -> str:
+    healthy = "service_healthy"
+    specs = [("db", 0.5, {}), ("cache", 0.75, {}), ("api", 1.0, {"db": healthy, "cache": healthy}),
+             ("web", 0.5, {"api": healthy}), ("proxy", 0.75, {"web": healthy, "api": healthy})]
+    return "services:" + "".join(CHAIN_SERVICE.format(
+        name=name, image=IMAGE, delay=delay, interval=interval, depends=_depends(on))
+        for name, delay, on in specs)
+
+
+def migration_stack(interval: str) -> str:
+    healthy = "service_healthy"
+    body = CHAIN_SERVICE.format(name="db", image=IMAGE, delay=1, interval=interval, depends="")
+    body += MIGRATE_SERVICE.format(image=IMAGE)
+    body += CHAIN_SERVICE.format(name="api", image=IMAGE, delay=1, interval=interval,
+                                 depends=_depends({"migrate": "service_completed_successfully"}))
+    body += CHAIN_SERVICE.format(name="web", image=IMAGE, delay=1, interval=interval,
+                                 depends=_depends({"api": healthy}))
+    return "services:" + body
+
+
 _READY_MARK = re.compile(r"::debug::(\S+): ready mark ([\d.]+), trigger ([\d.]+)")
 
 
@@ -317,6 +371,60 @@ def bench_crash(client: docker.DockerClient, rounds: int) -> None:
           f"max {max(samples):.0f} ms (target < 1000 ms)")
 
 
+def chain_run(client: docker.DockerClient, who: Contender, name: str, folder: Path
+              ) -> tuple[float, float]:
+    """(wall time, time from the last readiness event to the exit). The last readiness
+    event: compose's last `health_status: healthy`; StackCI's last ready mark."""
+    events = EngineEvents(client, name)
+    started = time.time()
+    if who == COMPOSE:
+        compose_wait(name, folder)
+        ended = time.time()
+        time.sleep(0.1)
+        events.close()
+        last = max(events.times("health_status: healthy").values())
+    else:
+        _, proc = stackci(name, folder, *who.extra, image=who.image, src=who.src, debug=True)
+        ended = time.time()
+        events.close()
+        if proc.returncode != 0:
+            raise SystemExit(f"{who.name} failed:\n{proc.stdout[-3000:]}")
+        marks = [float(m.group(2)) for m in _READY_MARK.finditer(proc.stdout)]
+        last = max(marks) if marks else ended
+    return ended - started, ended - last
+
+
+def bench_chains(client: docker.DockerClient, rounds: int, slow_rounds: int,
+                 who_all: list[Contender]) -> None:
+    stacks = [("five-service chain, interval 5s", chain_stack("5s"), rounds, 0.35),
+              ("migration chain, interval 5s", migration_stack("5s"), rounds, 0.5),
+              ("five-service chain, interval 30s", chain_stack("30s"), slow_rounds, 0.15)]
+    for title, compose_yaml, count, target in stacks:
+        if count <= 0:
+            continue
+        print(f"\n## 4. {title}: {count} interleaved rounds of "
+              + ", ".join(w.name for w in who_all), flush=True)
+        totals: dict[Contender, list[float]] = {who: [] for who in who_all}
+        lags: dict[Contender, list[float]] = {who: [] for who in who_all}
+        with project(compose_yaml) as (name, folder):
+            for number in range(count):
+                shift = number % len(who_all)
+                for who in who_all[shift:] + who_all[:shift]:
+                    down(name, folder)
+                    total, lag = chain_run(client, who, name, folder)
+                    totals[who].append(total)
+                    lags[who].append(lag)
+                print(f"  round {number + 1}: " + ", ".join(
+                    f"{who.name} {totals[who][-1]:.2f} s" for who in who_all), flush=True)
+        base = statistics.median(totals[COMPOSE])
+        for who in who_all:
+            print(f"  {who.name}: total {spread(totals[who])}; last readiness event to exit "
+                  f"median {statistics.median(lags[who]) * 1000:.0f} ms")
+            if who != COMPOSE:
+                print(f"  {who.name} / compose: ratio of medians "
+                      f"{statistics.median(totals[who]) / base:.3f} (target <= {target})")
+
+
 def contenders(args: argparse.Namespace) -> list[Contender]:
     engine_only = ("--run-healthchecks", "false")
     found = [Contender("stackci"), COMPOSE, Contender("stackci engine-only", extra=engine_only)]
@@ -345,11 +453,18 @@ def main() -> None:
     parser.add_argument("--latency-services", type=int, default=24)
     parser.add_argument("--latency-rounds", type=int, default=2)
     parser.add_argument("--crash-rounds", type=int, default=5)
-    parser.add_argument("--only", choices=("ratio", "latency", "crash"))
+    parser.add_argument("--chain-rounds", type=int, default=12)
+    parser.add_argument("--slow-chain-rounds", type=int, default=12,
+                        help="rounds of the 30 s chain (about 2 min each for compose)")
+    parser.add_argument("--only", choices=("ratio", "latency", "crash", "chains"))
     args = parser.parse_args()
     client = docker.from_env()
     version = client.version()
     who_all = contenders(args)
+    if args.only == "chains":  # as users run it: through the launcher, against compose
+        who_all = [w for w in who_all if w.image and "engine-only" not in w.name] or \
+            [w for w in who_all if w.name == "stackci"]
+        who_all = [COMPOSE, *who_all]
     print(f"# compose-up-and-wait benchmark: engine {version['Version']}, "
           f"{subprocess.run([compose_binary(), 'version', '--short'], capture_output=True, text=True, check=False).stdout.strip()}, "  # noqa: E501
           f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
@@ -360,6 +475,8 @@ def main() -> None:
         bench_latency(client, args.latency_rounds, args.latency_services)
     if args.only in (None, "crash"):
         bench_crash(client, args.crash_rounds)
+    if args.only == "chains":
+        bench_chains(client, args.chain_rounds, args.slow_chain_rounds, who_all)
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
 
 
