@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stackci.core.mail.addresses import Address, parse_addresses
-from stackci_testing.runner import run_action
+from stackci_testing.runner import assert_one_bad_input, run_action
 
 PASSWORD = "pw-never-shown-9"
 GOOD = {"server": "127.0.0.1", "port": "9", "from": "ci@example.org", "to": "ops@example.org",
@@ -49,14 +49,7 @@ BAD_INPUTS = [
 def test_bad_input(name: str, override: dict[str, str], wf_env: dict[str, str]) -> None:
     (Path(wf_env["GITHUB_WORKSPACE"]) / "body.md").write_text("hi\n")
     result = run_action("notify-email", {**GOOD, **override}, wf_env)
-    assert result.code == 2, result
-    errors = result.errors()
-    assert len(errors) == 1, result
-    assert errors[0].message.startswith(f"input '{name}': expected "), errors[0]
-    assert "Traceback" not in result.stdout + result.stderr
-    assert result.outputs == {}
-    for line in (result.stdout + result.stderr).splitlines():
-        assert PASSWORD not in line or line == f"::add-mask::{PASSWORD}", line
+    assert_one_bad_input(result, name, PASSWORD)
 
 
 @pytest.mark.parametrize(("text", "parsed"), [

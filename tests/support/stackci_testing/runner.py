@@ -131,3 +131,17 @@ def run_action(action: str, inputs: Mapping[str, str], env: Mapping[str, str],
         summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
         Path(env["GITHUB_STEP_SUMMARY"]).write_text("")
     return Result(proc.returncode, proc.stdout, proc.stderr, outputs, summary)
+
+
+def assert_one_bad_input(result: Result, name: str, secret: str = "") -> None:
+    """The bad-input rule, as users see it: exit 2, one error annotation naming `name`,
+    no traceback, no outputs, and `secret` only where the runner masks it."""
+    assert result.code == 2, result
+    errors = result.errors()
+    assert len(errors) == 1, result
+    assert errors[0].message.startswith(f"input '{name}': expected "), errors[0]
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.outputs == {}
+    if secret:
+        for line in (result.stdout + result.stderr).splitlines():
+            assert secret not in line or line == f"::add-mask::{secret}", line
