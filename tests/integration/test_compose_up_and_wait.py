@@ -734,35 +734,53 @@ def test_bad_input_exits_2_naming_the_input_and_starts_nothing(
 
 # -- a green run means the stack is ready (the hostile test, issue 12) -----------------
 
+START_MODES = ["ready", "compose"]
+
+
+def in_mode(start_mode: str, **services: str) -> str:
+    """The stack; for the ready start, every service also waits for a quick `gate` to be
+    healthy, so that the dependency-aware start really runs (a stack without such a
+    condition is started with one `up` in both modes)."""
+    if start_mode == "compose":
+        return compose(**services)
+    gated = {name: body + "    depends_on:\n      gate:\n        condition: service_healthy\n"
+             for name, body in services.items()}
+    return compose(gate=service("touch /tmp/ready; exec sleep 300", HEALTHCHECK), **gated)
+
+
 def processes(stack: Stack, service_name: str) -> str:
     """What runs in the service's container (`docker top`)."""
     return stack.compose("top", service_name, check=False).stdout
 
 
-def test_an_exec_attempt_may_run_longer_than_ten_seconds(stack: Stack,
-                                                         wf_env: dict[str, str]) -> None:
+@pytest.mark.parametrize("start_mode", START_MODES)
+def test_an_exec_attempt_may_run_longer_than_ten_seconds(stack: Stack, wf_env: dict[str, str],
+                                                         start_mode: str) -> None:
     # A JVM client on a slow runner: one attempt takes 11 s.
-    result = up(stack, wf_env, compose(hang=service("exec sleep 300")),
-                wait='hang: {exec: "sleep 11; true"}', timeout="40s")
+    result = up(stack, wf_env, in_mode(start_mode, hang=service("exec sleep 300")),
+                wait='hang: {exec: "sleep 11; true"}', timeout="40s", start_mode=start_mode)
     assert result.code == 0, result
     assert "hang: `sleep 11; true` exited 0 after " in result.stdout
 
 
-def test_an_exec_attempt_given_up_is_killed_and_named(stack: Stack,
-                                                      wf_env: dict[str, str]) -> None:
-    result = up(stack, wf_env, compose(hang=service("exec sleep 300")),
-                wait='hang: {exec: "sleep 77; true"}', timeout="3s")
+@pytest.mark.parametrize("start_mode", START_MODES)
+def test_an_exec_attempt_given_up_is_killed_and_named(stack: Stack, wf_env: dict[str, str],
+                                                      start_mode: str) -> None:
+    result = up(stack, wf_env, in_mode(start_mode, hang=service("exec sleep 300")),
+                wait='hang: {exec: "sleep 77; true"}', timeout="4s", start_mode=start_mode)
     assert result.code == 1, result
     assert error_messages(result)["hang"] == (
-        "hang: `sleep 77; true` did not finish its first attempt within 3.0 s")
+        "hang: `sleep 77; true` did not finish its first attempt within 4.0 s")
     time.sleep(0.5)  # the kill is an exec of its own
     assert "sleep 77" not in processes(stack, "hang")
 
 
-def test_a_service_timeout_limits_an_exec_attempt(stack: Stack,
-                                                  wf_env: dict[str, str]) -> None:
-    result = up(stack, wf_env, compose(hang=service("exec sleep 300")),
-                wait='hang: {exec: "sleep 78; true", timeout: 2s}', timeout="30s")
+@pytest.mark.parametrize("start_mode", START_MODES)
+def test_a_service_timeout_limits_an_exec_attempt(stack: Stack, wf_env: dict[str, str],
+                                                  start_mode: str) -> None:
+    result = up(stack, wf_env, in_mode(start_mode, hang=service("exec sleep 300")),
+                wait='hang: {exec: "sleep 78; true", timeout: 2s}', timeout="30s",
+                start_mode=start_mode)
     assert result.code == 1, result
     assert error_messages(result)["hang"] == (
         "hang: `sleep 78; true` did not finish its first attempt within 2.0 s")
@@ -770,53 +788,63 @@ def test_a_service_timeout_limits_an_exec_attempt(stack: Stack,
     assert "sleep 78" not in processes(stack, "hang")
 
 
+@pytest.mark.parametrize("start_mode", START_MODES)
 @pytest.mark.parametrize("wait", [None, "crashy: running"])
 def test_without_fail_fast_a_crash_loop_is_never_ready(
-        stack: Stack, wf_env: dict[str, str], wait: str | None) -> None:
-    result = up(stack, wf_env, compose(
-        crashy=service("sleep 0.5; exit 1", "restart: always"),
-    ), wait=wait, fail_fast="false", timeout="8s")
+        stack: Stack, wf_env: dict[str, str], wait: str | None, start_mode: str) -> None:
+    result = up(stack, wf_env, in_mode(
+        start_mode, crashy=service("sleep 0.5; exit 1", "restart: always"),
+    ), wait=wait, fail_fast="false", timeout="8s", start_mode=start_mode)
     assert result.code == 1, result
     crashy = services_output(result)["crashy"]
     assert crashy["ready"] is False
     assert "exited with code 1" in crashy["reason"], crashy
 
 
+@pytest.mark.parametrize("start_mode", START_MODES)
 def test_a_one_shot_that_fails_after_the_old_settle_time_fails(
-        stack: Stack, wf_env: dict[str, str]) -> None:
-    result = up(stack, wf_env, compose(migrate=service("sleep 1.4; exit 3")))
+        stack: Stack, wf_env: dict[str, str], start_mode: str) -> None:
+    result = up(stack, wf_env, in_mode(start_mode, migrate=service("sleep 1.4; exit 3")),
+                start_mode=start_mode)
     assert result.code == 1, result
     assert error_messages(result)["migrate"].startswith(
         "migrate: exited with code 3 after running 1.")
 
 
-def test_a_service_ready_by_running_says_so_and_settles(stack: Stack,
-                                                        wf_env: dict[str, str]) -> None:
-    result = up(stack, wf_env, compose(app=service("exec sleep 300")), settle="1s")
+@pytest.mark.parametrize("start_mode", START_MODES)
+def test_a_service_ready_by_running_says_so_and_settles(stack: Stack, wf_env: dict[str, str],
+                                                        start_mode: str) -> None:
+    result = up(stack, wf_env, in_mode(start_mode, app=service("exec sleep 300")), settle="1s",
+                start_mode=start_mode)
     assert result.code == 0, result
     assert "app: running after " in result.stdout
     assert "(ready only by running: no healthcheck or check says more; it has to keep " \
         "running 1.0 s)" in result.stdout
+    # The ready start released app once gate was healthy; compose started it itself.
+    assert ("app: starting (" in result.stdout) == (start_mode == "ready")
 
 
+@pytest.mark.parametrize("start_mode", START_MODES)
 def test_a_service_that_fails_after_its_log_check_passed_fails(
-        stack: Stack, wf_env: dict[str, str]) -> None:
-    result = up(stack, wf_env, compose(
+        stack: Stack, wf_env: dict[str, str], start_mode: str) -> None:
+    result = up(stack, wf_env, in_mode(
+        start_mode,
         worker=service("echo consumer started; sleep 0.5; exit 6"),
         app=service("exec sleep 300"),
-    ), wait="worker: {log: consumer started}")
+    ), wait="worker: {log: consumer started}", start_mode=start_mode)
     assert result.code == 1, result
     assert error_messages(result)["worker"].startswith(
         "worker: exited with code 6 after running ")
 
 
+@pytest.mark.parametrize("start_mode", START_MODES)
 def test_a_dependency_named_completed_successfully_must_complete(
-        stack: Stack, wf_env: dict[str, str]) -> None:
+        stack: Stack, wf_env: dict[str, str], start_mode: str) -> None:
     result = up(stack, wf_env, compose(
         migrate=service("sleep 2.5; echo migrated"),
         api=service("exec sleep 300", "depends_on:\n  migrate:\n"
                                       "    condition: service_completed_successfully"),
-    ))
+    ), start_mode=start_mode)
     assert result.code == 0, result
     services = services_output(result)
     assert services["migrate"]["check"] == "completed"
@@ -824,13 +852,15 @@ def test_a_dependency_named_completed_successfully_must_complete(
     assert "migrate: completed (exit 0) after " in result.stdout
 
 
-def test_a_pull_failure_is_blamed_once_with_its_cause(stack: Stack,
-                                                      wf_env: dict[str, str]) -> None:
-    result = up(stack, wf_env, compose(
+@pytest.mark.parametrize("start_mode", START_MODES)
+def test_a_pull_failure_is_blamed_once_with_its_cause(stack: Stack, wf_env: dict[str, str],
+                                                      start_mode: str) -> None:
+    result = up(stack, wf_env, in_mode(
+        start_mode,
         ghost=service("exec sleep 300", image="stackci-test/no-such-image:1"),
         spirit=service("exec sleep 300", image="stackci-test/no-such-image:2"),
         app=service("exec sleep 300"),
-    ), pull="never")
+    ), pull="never", start_mode=start_mode)
     assert result.code == 1, result
     errors = error_messages(result)
     assert set(errors) == {"compose"}, errors
