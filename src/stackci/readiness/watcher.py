@@ -50,7 +50,7 @@ from stackci.readiness.probes import (
     wait_for_kills,
 )
 from stackci.readiness.state import HEALTHCHECK, Attempt, WaitResult
-from stackci.readiness.up import ComposeUp
+from stackci.readiness.up import UP_STOP_GRACE, ComposeUp
 
 # How long the end of the wait gives the kills of abandoned exec attempts.
 KILL_GRACE = 3.0
@@ -93,6 +93,7 @@ class StackWatcher:
         self.run_healthchecks = run_healthchecks
         self.settle = settle
         self._start = start
+        self._starts: list[threading.Thread] = []
         self._setups = {s.plan.name: s for s in setups}
         self._healthcheck_runs = RunBudget(HEALTHCHECK_RUNS_PER_SECOND)
         self._say = say
@@ -128,6 +129,9 @@ class StackWatcher:
             if events is not None:
                 events.close()
             stopped = up.stop(self._say)
+            # A start still on its way ends first: nothing may be started after the report.
+            for thread in self._starts:
+                thread.join(UP_STOP_GRACE)
             wait_for_kills(KILL_GRACE)
         done = up.ended
         return WaitResult(machine.services, started, time.time(),
@@ -178,8 +182,10 @@ class StackWatcher:
                 if runner is not None:
                     runner.stop()
             elif isinstance(effect, StartServices):
-                threading.Thread(target=self._start_services, args=(effect.services,),
-                                 daemon=True, name="start").start()
+                thread = threading.Thread(target=self._start_services,
+                                          args=(effect.services,), daemon=True, name="start")
+                self._starts.append(thread)
+                thread.start()
             elif isinstance(effect, ForgetAddress):
                 self._resolved.pop(effect.service, None)
             elif isinstance(effect, InspectProject):
