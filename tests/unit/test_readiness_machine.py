@@ -551,3 +551,15 @@ def test_a_failed_create_blames_every_service_on_it() -> None:
     run.send(Snapshot(T0 + 1, (), after_up=True), T0 + 1)
     assert started(run) == []
     assert run.failure("db") == "was not started because docker compose up failed (see its error)"
+
+
+def test_a_healthy_condition_on_a_service_without_healthcheck_blocks_at_once() -> None:
+    run = Run(("db", ServiceWait(), {"health": False}),
+              ("api", ServiceWait(), {"health": False, "depends_on": ["db"],
+                                      "dependencies": [Dependency("db", "service_healthy")]}),
+              staged=True)
+    run.send(UpDone(0, "", T0), T0)
+    run.send(StartDone(("db",), 0, "", T0 + 0.5), T0 + 0.5)
+    run.feed(event("start", "db", T0 + 0.5))
+    assert run.failure("api") == ("not started: db has no healthcheck, so its condition "
+                                  "service_healthy can never hold")

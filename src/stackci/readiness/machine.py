@@ -343,6 +343,11 @@ class WaitMachine:
             other = self.services[dependency.service]
             if other.failure:
                 return f"{dependency.service} {other.failure}"
+            if dependency.condition == "service_healthy" and any(
+                    c.starts and c.has_health is False for c in other.containers.values()):
+                # As Compose refuses it: such a condition could never hold.
+                return (f"{dependency.service} has no healthcheck, so its condition "
+                        "service_healthy can never hold")
         return ""
 
     def _condition_holds(self, dependency: Dependency) -> bool:
