@@ -8,13 +8,12 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-from stackci.core.github.run_facts import RunFacts
+from stackci.core.github.run_facts import PLACEHOLDERS, RunFacts
 from stackci.core.github.runs import CommitInfo
 from stackci.core.mail import message as mail
 from stackci.core.mail.addresses import parse_addresses
 from stackci.core.runner.jobs import JobResult
 from stackci.core.text.template import Template
-from stackci.incident.model import PLACEHOLDERS
 from stackci.notify import render
 
 RUN_URL = "https://github.com/octo/app/actions/runs/9001"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stackci.core.github.run_facts import RunFacts, gather, without_api
+from stackci.core.github.run_facts import PLACEHOLDERS, RunFacts, gather, without_api
 from stackci.core.github.session import GitHubSession, GitHubSettings
 from stackci.core.mail import message as mail
 from stackci.core.mail.addresses import Address, parse_addresses
@@ -31,7 +31,6 @@ from stackci.core.runner.workflow import Workflow
 from stackci.core.text import markdown as md
 from stackci.core.text.redact import Secrets
 from stackci.core.text.template import Template
-from stackci.incident.model import PLACEHOLDERS
 from stackci.notify import render
 from stackci.notify.attach import collect
 
@@ -142,16 +141,15 @@ def run(settings: Settings, run: ActionRun) -> None:
                    title="notify-email: attachments")
         notes = ("Not attached (over the size limit): " + ", ".join(files.left_out),)
     text, html = render.bodies(settings.body, facts, status, notes)
-    built = mail.build(mail.Mail(
+    message = mail.Mail(
         sender=settings.sender, to=settings.to, cc=settings.cc, bcc=settings.bcc,
         reply_to=settings.reply_to, subject=render.subject(settings.subject, facts, status),
         text=text, html=html, thread=f"{facts.repository}|{facts.workflow}|{facts.branch}",
-        attachments=tuple(files.attached)))
-    recipients = mail.Mail(settings.sender, settings.to, settings.cc, settings.bcc, (), "",
-                           "", "", "").recipients
+        attachments=tuple(files.attached))
+    built = mail.build(message)
     try:
         delivery = send(settings.smtp, built, sender=settings.sender.addr,
-                        recipients=recipients, deadline=deadline,
+                        recipients=message.recipients, deadline=deadline,
                         transcript=wf.debug if wf.debug_enabled else None)
     except MailRefused as exc:
         _outputs(wf, "", sent=False, recipients=0)

@@ -6,14 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
+from stackci.core.github.run_facts import PLACEHOLDERS
 from stackci.core.github.sticky import hidden_marker
+
+__all__ = ["PLACEHOLDERS", "IssueKey", "run_marker"]
 
 NAMESPACE = "failure-issue"
 RUN_NAMESPACE = "failure-issue-run"
-PLACEHOLDERS = ("repository", "workflow", "job", "branch", "sha", "sha7", "commit_title",
-                "commit_author",
-                "run_number", "run_attempt", "run_url", "actor", "event", "failed_jobs",
-                "failed_job")
 
 
 @dataclass(frozen=True)

@@ -240,6 +240,14 @@ class StackWatcher:
                 continue
         return infos
 
+    def _running_containers(self, service_name: str) -> list[ContainerState]:
+        """The service's running containers, inspected, in the order of their names."""
+        listed = self.client.api.containers(filters={
+            "label": [f"{PROJECT_LABEL}={self.project}", f"{SERVICE_LABEL}={service_name}"],
+            "status": "running"})
+        return [ContainerState.from_inspect(self.client.api.inspect_container(summary["Id"]))
+                for summary in sorted(listed, key=lambda s: s.get("Names") or [])]
+
     def _inspect(self, container_id: str) -> ContainerState | None:
         try:
             return ContainerState.from_inspect(self.client.api.inspect_container(container_id))
@@ -270,11 +278,7 @@ class StackWatcher:
         """Where the service publishes `port` when that is another host port: a check
         of localhost:8000 is refused while 8000 is published on a random port."""
         try:
-            listed = self.client.api.containers(filters={
-                "label": [f"{PROJECT_LABEL}={self.project}", f"{SERVICE_LABEL}={service_name}"],
-                "status": "running"})
-            infos = [ContainerState.from_inspect(self.client.api.inspect_container(c["Id"]))
-                     for c in listed]
+            infos = self._running_containers(service_name)
         except _ENGINE_ERRORS:
             return ""
         published = sorted({p.host_port for info in infos for p in info.ports
@@ -292,11 +296,7 @@ class StackWatcher:
         host = host or service_name
         if host in self._resolved:
             return self._resolved[host]
-        listed = self.client.api.containers(filters={
-            "label": [f"{PROJECT_LABEL}={self.project}", f"{SERVICE_LABEL}={host}"],
-            "status": "running"})
-        for summary in sorted(listed, key=lambda s: s.get("Names") or []):
-            info = ContainerState.from_inspect(self.client.api.inspect_container(summary["Id"]))
+        for info in self._running_containers(host):
             address = info.address(self.project)
             if address:
                 self._resolved[host] = address

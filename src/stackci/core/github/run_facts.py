@@ -32,6 +32,11 @@ from stackci.core.text.redact import Secrets
 T = TypeVar("T")
 # Placeholders made of GitHub's numbers, hex and owner/name (no Markdown syntax in them).
 _TRUSTED = frozenset({"repository", "sha", "sha7", "run_number", "run_attempt", "run_url"})
+# The names `RunFacts.values` gives: the placeholders of every reporting action's templates.
+PLACEHOLDERS = ("repository", "workflow", "job", "branch", "sha", "sha7", "commit_title",
+                "commit_author",
+                "run_number", "run_attempt", "run_url", "actor", "event", "failed_jobs",
+                "failed_job")
 HISTORY = 50  # earlier runs looked at for "broken since"
 COMMITS = 20  # commits listed between the last green run and this one
 
