@@ -699,6 +699,7 @@ BAD_INPUTS = [
     ("timeout beyond any job", {"timeout": "99999999999h"}, GOOD, "timeout"),
     ("settle beyond its maximum", {"settle": "11m"}, GOOD, "settle"),
     ("settle not a duration", {"settle": "a while"}, GOOD, "settle"),
+    ("start-mode not a mode", {"start-mode": "fast"}, GOOD, "start-mode"),
     ("timeout over 6h", {"timeout": "6h1s"}, GOOD, "timeout"),
     ("service timeout over 6h", {"wait": "db: {running: true, timeout: 7h}"}, GOOD, "wait"),
     ("bad pull", {"pull": "sometimes"}, GOOD, "pull"),
