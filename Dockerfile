@@ -25,7 +25,10 @@ RUN pip install --no-deps --requirement requirements.lock \
 RUN python -m compileall -q -j 0 -x '/(test|tests|idlelib|tkinter|turtledemo|lib2to3|ensurepip)/' \
       "$(python -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')"
 
-COPY pyproject.toml README.md ./
+COPY pyproject.toml ./
+# README.md is only the package's long description: a stub stands in, so a docs edit
+# neither changes the image nor rebuilds it (the launcher's build tag leaves it out too).
+RUN printf 'StackCI: CI glue for Docker Compose stacks. See the project README.\n' > README.md
 COPY src ./src
 COPY actions ./actions
 # actions-toolkit's wheel ships a stray top-level `tests` package: no business in here.
