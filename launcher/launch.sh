@@ -6,15 +6,30 @@
 # Environment passes by name only (`-e NAME`), so secret values never reach a process list.
 set -euo pipefail
 
-# `launch.sh --image` prints the image it would run, and stops.
-action=${1:?usage: launch.sh <action> [args...] | launch.sh --image}
+# `launch.sh --image` prints the image it would run (building it if it must), and stops.
+# `launch.sh --build-tag` prints the tag a build of this checkout gets, building nothing.
+action=${1:?usage: launch.sh <action> [args...] | launch.sh --image | launch.sh --build-tag}
 shift
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-image=${STACKCI_IMAGE:-build}
 notes=()
 
 say() { printf 'stackci: %s\n' "$*" >&2; }
 die() { printf 'stackci: error: %s\n' "$*" >&2; exit 2; }
+
+# A build of this checkout is tagged by a hash of what the image is made of (what the
+# Dockerfile copies in), so the steps of one job build once, and a copy of the checkout
+# or an edit of the docs builds nothing new.
+build_tag() {
+  local hash
+  hash=$(cd "$root" && find Dockerfile .dockerignore pyproject.toml requirements.lock \
+           src actions -type f ! -name '*.pyc' -print0 | LC_ALL=C sort -z |
+         xargs -0 sha256sum | sha256sum | cut -c1-16)
+  printf 'stackci-local:%s\n' "$hash"
+}
+if [[ $action == --build-tag ]]; then
+  build_tag
+  exit 0
+fi
 
 # A job with `container:` runs this step inside the job container, whose paths
 # (/__w/...) the engine on the host does not know: our bind mounts would point nowhere.
@@ -29,17 +44,28 @@ need_engine() {
     die "the Docker engine does not answer (is it running, and may this user use ${DOCKER_HOST:-/var/run/docker.sock}?)"
 }
 
-# The image is built from this checkout's own sources, tagged by their content hash, so
-# several steps in one job build it once.
+# The image: the action's `image` input, else STACKCI_IMAGE from the workflow's or job's
+# env, else the release this checkout belongs to. The step passes its input under its own
+# name, so an empty input does not hide the job's STACKCI_IMAGE.
+if [[ -n ${STACKCI_IMAGE_INPUT:-} ]]; then
+  image=$STACKCI_IMAGE_INPUT
+elif [[ -n ${STACKCI_IMAGE:-} ]]; then
+  image=$STACKCI_IMAGE
+else
+  image=
+  read -r image <"$root/launcher/release-image" || true
+  [[ -n $image ]] || die "no release image named in $root/launcher/release-image"
+fi
+
+# Builds this checkout's image unless a build of the same content is there already.
+# Sets `image` to the tag and `built` to whether it was built just now.
 build_image() {
-  local hash tag base
-  hash=$(cd "$root" && find Dockerfile .dockerignore pyproject.toml requirements.lock README.md \
-           src actions -type f ! -name '*.pyc' -print0 | LC_ALL=C sort -z |
-         xargs -0 sha256sum | sha256sum | cut -c1-16)
-  tag="stackci-local:$hash"
+  local tag base log
+  tag=$(build_tag)
+  built=false
   if ! docker image inspect "$tag" >/dev/null 2>&1; then
     need_engine
-    say "building $tag from $root"
+    say "building $tag from the checkout at $root"
     base=()
     # An offline machine seeds a local stand-in for the pinned base image.
     [[ -n ${STACKCI_PYTHON_IMAGE:-} ]] && base=(--build-arg "PYTHON_IMAGE=$STACKCI_PYTHON_IMAGE")
@@ -50,16 +76,29 @@ build_image() {
       die "building the StackCI image failed (output above)"
     fi
     rm -f "$log"
+    built=true
   fi
   image=$tag
 }
 
+# Each outcome says what really happened. Only a fallback is a note (a warning in the
+# job), since the step then runs a different image than it asked for.
 if [[ $image == build ]]; then
   build_image
-elif ! docker image inspect "$image" >/dev/null 2>&1 && ! { need_engine; docker pull --quiet "$image" >/dev/null 2>&1; }; then
-  notes+=("could not pull $image; built the image from the action's own checkout instead")
-  say "${notes[-1]}"
+  $built || say "reusing $image, built earlier from the checkout at $root"
+elif docker image inspect "$image" >/dev/null 2>&1; then
+  :  # there already: nothing to say
+elif need_engine; docker pull --quiet "$image" >/dev/null 2>&1; then
+  say "pulled $image"
+else
+  wanted=$image
   build_image
+  if $built; then
+    notes+=("could not pull $wanted; built $image from the action's own checkout instead")
+  else
+    notes+=("could not pull $wanted; reused $image, built earlier from the action's own checkout")
+  fi
+  say "${notes[-1]}"
 fi
 
 if [[ $action == --image ]]; then

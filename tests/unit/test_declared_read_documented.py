@@ -55,12 +55,20 @@ def test_outputs_declared_and_documented_agree(action: str) -> None:
 
 @pytest.mark.parametrize("path", [*sorted(REPO.glob("actions/*/action.yml")), REPO / "action.yml"],
                          ids=lambda p: str(p.relative_to(REPO)))
-def test_default_image_is_the_release_of_this_version(path: Path) -> None:
+def test_the_image_input_leaves_the_choice_to_the_launcher(path: Path) -> None:
     spec = yaml.safe_load(path.read_text())
-    assert spec["inputs"]["image"]["default"] == f"ghcr.io/stackci/stackci:{__version__}"
+    # Empty, and passed under its own name: a job's STACKCI_IMAGE is not overwritten.
+    assert spec["inputs"]["image"]["default"] == ""
     assert spec["runs"]["using"] == "composite"
-    assert len(spec["runs"]["steps"]) == 1
-    assert "launcher/launch.sh" in spec["runs"]["steps"][0]["run"]
+    [step] = spec["runs"]["steps"]
+    assert "launcher/launch.sh" in step["run"]
+    assert step["env"]["STACKCI_IMAGE_INPUT"] == "${{ inputs.image }}"
+    assert "STACKCI_IMAGE" not in step["env"]
+
+
+def test_the_release_image_is_of_this_version() -> None:
+    release = (REPO / "launcher" / "release-image").read_text()
+    assert release == f"ghcr.io/stackci/stackci:{__version__}\n"
 
 
 def test_package_version_matches_pyproject() -> None:
