@@ -62,16 +62,23 @@ class GitHubSettings:
     comment_author: str = ""
 
     @classmethod
-    def from_inputs(cls, inputs: InputReader, *, purpose: str,
-                    author_input: bool = True) -> GitHubSettings:
+    def from_inputs(cls, inputs: InputReader, *, purpose: str, author_input: bool = True,
+                    required: bool = True) -> GitHubSettings:
         """`github-token` (registered for masking as it is read) and, when the action
         declares it (`author_input`), `comment-author`. `purpose` says what the token
-        is for, in the error for an empty one: "can read the pull request"."""
+        is for, in the error for an empty one: "can read the pull request". Not
+        `required`: an empty token is no error, and the action asks GitHub nothing
+        (`has_token` is False)."""
         token = inputs.secret("github-token")
-        if not token:
+        if not token and required:
             inputs.fail("github-token", f"a token that {purpose} (it was empty; the "
                                         "default is the workflow's own token)")
         return cls(token, inputs.text("comment-author") if author_input else "")
+
+    @property
+    def has_token(self) -> bool:
+        """Whether there is a token: without one, GitHub is not asked anything."""
+        return bool(self.token)
 
 
 class GitHubSession:

@@ -13,6 +13,8 @@ steps, and names every matrix leg (`test (3.12, ubuntu)`).
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -122,3 +124,56 @@ class RunOutcome:
         """No job failed, was cancelled or was skipped (a skipped job did not succeed:
         what it would have checked is unknown). Stricter than `status == "success"`."""
         return not (self.failed or self.cancelled or self.skipped)
+
+
+Judged = Literal["ok", "allowed", "blocking"]
+
+
+@dataclass(frozen=True)
+class Allowances:
+    """Which of the needed jobs may do other than succeed, by the rules of
+    re-actors/alls-green (`allowed-failures`, `allowed-skips`):
+
+    - a job in `failures` may end any way: failed, cancelled, skipped or succeeded;
+    - a job in `skips` may be skipped (or succeed); failed or cancelled, it still counts;
+    - every other job must succeed: skipped or cancelled is not a success.
+
+    A job in both lists may fail (alls-green's code would hold it to its skip). Names
+    are job ids as `needs` has them; a matrix leg from the jobs API (`test (3.12)`) is
+    judged by its job's name (`test`)."""
+
+    skips: frozenset[str] = frozenset()
+    failures: frozenset[str] = frozenset()
+
+    def judge(self, job: JobResult) -> Judged:
+        if job.result == "success":
+            return "ok"
+        names = {job.job, job.base_name}
+        if names & self.failures:
+            return "allowed"
+        if job.result == "skipped" and names & self.skips:
+            return "allowed"
+        return "blocking"
+
+
+def unknown_jobs(names: tuple[str, ...], jobs: tuple[JobResult, ...]) -> tuple[str, ...]:
+    """The `names` that are none of `jobs` (a typo, a renamed job), in the order given."""
+    known = {j.job for j in jobs} | {j.base_name for j in jobs}
+    return tuple(dict.fromkeys(n for n in names if n not in known))
+
+
+JOB_NAMES = "job names from `needs`, one per line, comma-separated or a JSON list"
+
+
+def parse_job_names(text: str) -> tuple[str, ...]:
+    """Job names one per line or comma-separated, or a JSON list (alls-green's form).
+    Raises ValueError (saying what was expected) otherwise."""
+    if not text.startswith("["):
+        return tuple(item.strip() for item in re.split(r"[\n,]", text) if item.strip())
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        data = None
+    if not isinstance(data, list) or not all(isinstance(item, str) for item in data):
+        raise ValueError(JOB_NAMES)
+    return tuple(item.strip() for item in data if item.strip())

@@ -121,7 +121,10 @@ class Workflow:
         stream.flush()
 
     def _command(self, name: str, message: str, **properties: Any) -> None:
-        props = {k: v for k, v in properties.items() if v is not None}
+        # Properties are escaped as data is (and `:` `,` too), and redacted: a title or
+        # a file name may come from outside (a test's name in a JUnit file).
+        props = {k: self.secrets.redact(str(v)) for k, v in properties.items()
+                 if v is not None}
         text = str(Command(name, props, self.secrets.redact(message)))
         self._write(self._stdout, text)
 
@@ -143,15 +146,23 @@ class Workflow:
             self._write(self._stderr, "debug: " + self.secrets.redact(message))
 
     # -- annotations ---------------------------------------------------------------------
-    def _annotate(self, kind: str, message: str, title: str | None) -> None:
+    def _annotate(self, kind: str, message: str, title: str | None,
+                  file: str | None = None, line: int | None = None) -> None:
+        """`file` (relative to the repository) and `line` (from 1) place the annotation
+        on a line of a file; text from outside (a test's name or failure) may be given
+        as any of them: the escaping keeps it one command and the data of that one."""
+        if line is not None and file is None:
+            line = None  # a line means nothing without its file
         if self.in_actions:
-            self._command(kind, message, title=title)
+            self._command(kind, message, file=file, line=line, title=title)
         else:
-            prefix = f"{kind}: {title}: " if title else f"{kind}: "
-            self._write(self._stderr, prefix + self.secrets.redact(message))
+            where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
+            prefix = f"{kind}: {where}{title}: " if title else f"{kind}: {where}"
+            self._write(self._stderr, self.secrets.redact(prefix + message))
 
-    def error(self, message: str, title: str | None = None) -> None:
-        self._annotate("error", message, title)
+    def error(self, message: str, title: str | None = None, *, file: str | None = None,
+              line: int | None = None) -> None:
+        self._annotate("error", message, title, file, line)
 
     def warning(self, message: str, title: str | None = None) -> None:
         self._annotate("warning", message, title)
