@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from stackci.core.github.sticky import MAX_COMMENT_CHARS, hidden_marker
+from stackci.core.runner.jobs import Allowances
 from stackci.report.comment import (
     CommentData,
     Footer,
@@ -13,6 +14,7 @@ from stackci.report.comment import (
     fit_comment,
     fork_summary,
     render_comment,
+    report_summary,
     truncation_note,
 )
 from stackci.report.coverage import read_coverage
@@ -76,3 +78,30 @@ def test_fork_fallback_summary(golden) -> None:
     assert "`workflow_run`" in text
     assert "pull_request_target" in text
     golden("pr-comment/fork-summary.md", text)
+
+
+def test_allowed_skips_and_failures(golden) -> None:
+    """An allowed skip and an allowed failure keep it green, and the table says so."""
+    text = render_comment(CommentData(
+        jobs=parse_needs({"build": {"result": "success"}, "unit": {"result": "success"},
+                          "docs": {"result": "skipped"}, "nightly-db": {"result": "failure"}}),
+        tests=read_junit([DATA / "junit-green.xml"], DATA),
+        allowances=Allowances(skips=frozenset({"docs"}), failures=frozenset({"nightly-db"})),
+        footer=FOOTER,
+    ))
+    assert "### ✅ Ready to merge" in text
+    golden("pr-comment/allowed.md", text)
+
+
+def test_push_without_a_token_summary(golden) -> None:
+    """A push, no token: the report is the job summary, worded for the pipeline."""
+    report = render_comment(CommentData(
+        jobs=parse_needs({"build": {"result": "success"}, "integration": {"result": "success"}}),
+        tests=read_junit([DATA / "junit-failures.xml"], DATA),
+        for_pull=False,
+        footer=FOOTER,
+    ))
+    text = report_summary(report, "<sub>Not posted as a comment: no `github-token` was "
+                                  "given.</sub>")
+    assert "### ❌ Not green" in text
+    golden("pr-comment/push-summary.md", text)

@@ -1,5 +1,6 @@
-"""The pull-request summary comment: needs verdict, the user's Markdown, test results,
-coverage, a footer. Pure: data in, Markdown out.
+"""The pipeline report, as the pull request's sticky comment and as the job summary:
+needs verdict, the user's Markdown, test results, coverage, a footer. Pure: data in,
+Markdown out.
 
 Text from outside is handled by kind: the user's own body (`body`/`body-file`) is their
 Markdown and kept as is; everything read from result files (test names, failure
@@ -18,7 +19,7 @@ from stackci.core.runner.workflow import SUMMARY_LIMIT
 from stackci.core.text import markdown as md
 from stackci.report.coverage import CoverageTotals
 from stackci.report.junit import Failure, TestTotals
-from stackci.report.needs import JobResult, verdict
+from stackci.report.needs import NO_ALLOWANCES, Allowances, JobResult, Verdict, verdict
 
 # Enough to act on; the rest is in the test report itself.
 MAX_FAILURES_LISTED = 50
@@ -50,12 +51,25 @@ class CommentData:
     coverage: CoverageTotals | None = None
     unmatched: Unmatched = field(default_factory=Unmatched)
     footer: Footer = field(default_factory=Footer)
+    allowances: Allowances = NO_ALLOWANCES  # allowed-skips, allowed-failures
+    for_pull: bool = True  # the run is about a pull request: "Ready to merge"
+
+
+def judge(data: CommentData) -> Verdict | None:
+    """The verdict on the jobs and the tests (the one the comment shows and the gate
+    applies); None when there is neither."""
+    if data.jobs is None and data.tests is None:
+        return None
+    failing, unconfirmed, why = _test_doubts(data)
+    return verdict(data.jobs, failing, unconfirmed, why, allowances=data.allowances,
+                   for_pull=data.for_pull)
 
 
 def render_comment(data: CommentData) -> str:
     sections = []
-    if data.jobs is not None:
-        sections.append(render_needs(data.jobs, *_test_doubts(data)))
+    decision = judge(data)
+    if data.jobs is not None and decision is not None:
+        sections.append(render_needs(data.jobs, decision, data.allowances))
     if data.body and data.body.strip():
         sections.append(data.body.strip("\n"))
     if data.tests is not None:
@@ -69,12 +83,12 @@ def render_comment(data: CommentData) -> str:
 
 
 # -- needs ------------------------------------------------------------------------------
-def _test_doubts(data: CommentData) -> tuple[int, int, str]:
-    """Failing tests, and the JUnit sources that could not be read (files that are not
-    usable, patterns that matched nothing) with a phrase saying so."""
+def _test_doubts(data: CommentData) -> tuple[tuple[str, ...], int, str]:
+    """The names of the failing tests, and the JUnit sources that could not be read
+    (files that are not usable, patterns that matched nothing) with a phrase saying so."""
     if data.tests is None:
-        return 0, 0, ""
-    failing = data.tests.failed + data.tests.errors
+        return (), 0, ""
+    failing = tuple(f.name for f in data.tests.failures)
     unreadable, unmatched = len(data.tests.unreadable), len(data.unmatched.junit)
     parts = []
     if unreadable:
@@ -84,10 +98,22 @@ def _test_doubts(data: CommentData) -> tuple[int, int, str]:
     return failing, unreadable + unmatched, " and ".join(parts)
 
 
-def render_needs(jobs: tuple[JobResult, ...], failing_tests: int = 0, unconfirmed: int = 0,
-                 unconfirmed_why: str = "") -> str:
-    decision = verdict(jobs, failing_tests, unconfirmed, unconfirmed_why)
-    rows = [(md.cell_code(j.job), f"{j.icon} {j.result}") for j in jobs]
+ALLOWED = {"skipped": "allowed to be skipped", "failure": "allowed to fail",
+           "cancelled": "allowed to fail"}
+
+
+def render_needs(jobs: tuple[JobResult, ...], decision: Verdict | None = None,
+                 allowances: Allowances = NO_ALLOWANCES) -> str:
+    """The verdict and a table of the jobs; a job that did not succeed but was allowed
+    not to says so."""
+    decision = decision or verdict(jobs, allowances=allowances)
+
+    def result(job: JobResult) -> str:
+        allowed = allowances.judge(job) == "allowed"
+        note = f" ({ALLOWED.get(job.result, 'allowed')})" if allowed else ""
+        return f"{job.icon} {job.result}{note}"
+
+    rows = [(md.cell_code(j.job), result(j)) for j in jobs]
     return (f"### {decision.headline}\n\n{decision.explanation}\n\n"
             + md.table(["Job", "Result"], rows))
 
@@ -201,6 +227,13 @@ def posted_summary(headline: str, comment: str) -> str:
     """The job summary: what happened, then the comment's full text (never cut there, so
     a cut comment can point here)."""
     return f"### {headline}\n\n{comment.rstrip()}\n"
+
+
+def report_summary(comment: str, note: str = "") -> str:
+    """The job summary when no comment was asked of GitHub (no token): the report, and
+    `note` (Markdown) saying why it is only here."""
+    said = f"{note}\n\n" if note else ""
+    return f"### 📋 Pipeline report\n\n{said}{comment.rstrip()}\n"
 
 
 def fork_summary(number: int, comment: str) -> str:

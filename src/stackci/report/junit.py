@@ -10,6 +10,7 @@ test that passed in the end, do not make it fail)."""
 from __future__ import annotations
 
 import math
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,6 +33,10 @@ class Failure:
     message: str  # the `message` attribute, often one line
     details: str  # the element's text: usually the traceback
     file: str  # the result file it came from (relative, for the reader)
+    # Where the test is, as the file says it (for an annotation; see `report.locate`):
+    classname: str = ""  # `tests.test_api`, `com.example.ApiTest`
+    source: str = ""  # the testcase's `file` attribute (pytest's xunit1, PHPUnit, jest-junit)
+    line: int | None = None  # its `line` attribute, counted from 1
 
 
 @dataclass(frozen=True)
@@ -81,8 +86,9 @@ def read_junit(paths: Iterable[Path], base: Path) -> TestTotals:
             continue
         files.append(shown)
         time += seconds
+        zero_based = _pytest_wrote(root)
         for case in root.iter("testcase"):
-            _count(case, shown, tally)
+            _count(case, shown, tally, zero_based)
     counts = tally.counts
     return TestTotals(counts["passed"], counts["failed"], counts["error"], counts["skipped"],
                       round(time, 3), tuple(tally.failures), tuple(files), tuple(unreadable))
@@ -96,7 +102,23 @@ def _junit_root(path: Path) -> ET.Element:
     return root
 
 
-def _count(case: ET.Element, file: str, tally: _Tally) -> None:
+def _pytest_wrote(root: ET.Element) -> bool:
+    """pytest names its suite `pytest` (and its root `pytest ...`): its `line`
+    attributes count from 0 (the line of the test's `def`, less one)."""
+    return root.get("name", "").startswith("pytest") or any(
+        suite.get("name") == "pytest" for suite in root.iter("testsuite"))
+
+
+def _line(text: str | None, zero_based: bool) -> int | None:
+    """A `line` attribute as a line counted from 1; None unless it is plain digits
+    within reason."""
+    if text is None or not re.fullmatch(r"[0-9]{1,7}", text.strip()):
+        return None
+    line = int(text) + (1 if zero_based else 0)
+    return line if line >= 1 else None
+
+
+def _count(case: ET.Element, file: str, tally: _Tally, zero_based: bool = False) -> None:
     outcome: Outcome = "passed"
     problem: ET.Element | None = None
     for child in case:
@@ -114,6 +136,9 @@ def _count(case: ET.Element, file: str, tally: _Tally) -> None:
             message=(problem.get("message") or problem.get("type") or "").strip(),
             details=(problem.text or "").strip("\n"),
             file=file,
+            classname=case.get("classname", "").strip(),
+            source=case.get("file", "").strip(),
+            line=_line(case.get("line"), zero_based),
         ))
 
 
