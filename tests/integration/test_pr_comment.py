@@ -173,7 +173,7 @@ def test_a_thousand_comments_cost_at_most_twelve_requests(pr: PullRequestRun) ->
     result = pr.run({"body": "new"})
     assert result.code == 0, result
     assert result.outputs == {"action": "updated", "comment-id": str(ours.id),
-                              "comment-url": result.outputs["comment-url"]}
+                              "comment-url": result.outputs["comment-url"], "verdict": ""}
     log = pr.fake.requests()
     assert len(log) <= 12, [(r.method, r.path, r.query) for r in log]
     assert [r.method for r in log].count("GET") == 11  # the user, then 10 pages of 100
@@ -252,7 +252,8 @@ def test_a_pull_request_that_does_not_exist(pr: PullRequestRun) -> None:
 def test_a_read_only_token_writes_the_summary_instead(pr: PullRequestRun) -> None:
     result = pr.run({"body": "from a fork", "github-token": READONLY_TOKEN})
     assert result.code == 0, result
-    assert result.outputs == {"action": "skipped", "comment-id": "", "comment-url": ""}
+    assert result.outputs == {"action": "skipped", "comment-id": "", "comment-url": "",
+                              "verdict": ""}
     [warning] = [a for a in result.annotations if a.kind == "warning"]
     assert "read-only token" in warning.message
     assert "`workflow_run`" in warning.message
@@ -337,7 +338,7 @@ def test_recreate_append_and_delete(pr: PullRequestRun) -> None:
     deleted = pr.run({"mode": "delete"})
     assert deleted.code == 0
     assert deleted.outputs == {
-        "action": "deleted", "comment-id": "", "comment-url": ""}
+        "action": "deleted", "comment-id": "", "comment-url": "", "verdict": ""}
     assert [c.user for c in pr.comments()] == ["octocat"]
     again = pr.run({"mode": "delete"})
     assert again.code == 0

@@ -57,8 +57,8 @@ def workflow() -> tuple[Workflow, io.StringIO]:
 
 def pytest_workspace(tmp_path: Path) -> Path:
     (tmp_path / "tests").mkdir(parents=True)
-    shutil.copy(DATA / "junit-pytest-xunit1.source.txt", tmp_path / "tests" / "test_x.py")
-    shutil.copy(DATA / "junit-pytest-xunit1.xml", tmp_path / "junit.xml")
+    shutil.copy(DATA / "pytest-xunit1" / "test_x.py.txt", tmp_path / "tests" / "test_x.py")
+    shutil.copy(DATA / "pytest-xunit1" / "junit.xml", tmp_path / "junit.xml")
     return tmp_path
 
 

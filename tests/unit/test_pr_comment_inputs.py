@@ -17,6 +17,7 @@ from stackci_testing.runner import assert_one_bad_input, run_action
 
 TOKEN = "ghs_inputs_secret_token"
 GOOD = {"github-token": TOKEN, "body": "hello"}
+NEEDS = '{"build": {"result": "success"}, "e2e": {"result": "skipped"}}'
 
 BAD_INPUTS = [
     ("mode", {"mode": "replace"}),
@@ -31,9 +32,16 @@ BAD_INPUTS = [
     ("body-file", {"body": "", "body-file": "folder"}),
     ("body-file", {"body": "", "body-file": "binary.md"}),
     ("body", {"body": ""}),  # nothing to post at all
-    ("github-token", {"github-token": ""}),
+    ("github-token", {"github-token": "", "mode": "delete"}),  # only a delete needs one
     ("fail-on-read-only", {"fail-on-read-only": "yes"}),
     ("key", {"key": "k" * 201}),
+    ("gate", {"gate": "yes"}),
+    ("gate", {"gate": "true"}),  # with neither needs nor junit: nothing to judge
+    ("allowed-skips", {"needs": NEEDS, "allowed-skips": "docs"}),  # not in needs
+    ("allowed-failures", {"needs": NEEDS, "allowed-failures": "build, Build"}),
+    ("allowed-skips", {"allowed-skips": "build"}),  # without needs
+    ("allowed-failures", {"needs": NEEDS, "allowed-failures": '["build", 3]'}),
+    ("allowed-skips", {"needs": NEEDS, "allowed-skips": '["build"'}),  # not JSON
 ]
 
 
@@ -89,8 +97,32 @@ def test_defaults() -> None:
 
 def test_all_problems_are_reported_at_once() -> None:
     with pytest.raises(BadInputs) as caught:
-        settings({"github-token": "", "mode": "x", "needs": "[]", "body": "b"})
-    assert sorted(e.name for e in caught.value.errors) == ["github-token", "mode", "needs"]
+        settings({"github-token": TOKEN, "mode": "x", "needs": "[]", "body": "b",
+                  "gate": "maybe", "allowed-skips": "e2e"})
+    # allowed-skips against a needs that could not be read: only needs' error.
+    assert sorted(e.name for e in caught.value.errors) == ["gate", "mode", "needs"]
+    with pytest.raises(BadInputs) as caught:
+        settings({"github-token": "", "mode": "delete", "allowed-failures": "x"})
+    assert sorted(e.name for e in caught.value.errors) == ["allowed-failures", "github-token"]
+
+
+def test_an_unknown_job_is_named_with_the_jobs_there_are(wf_env: dict[str, str]) -> None:
+    env = {**wf_env, "GITHUB_API_URL": "http://127.0.0.1:9", "GITHUB_EVENT_NAME": "push"}
+    result = run_action("pr-comment", {**GOOD, "needs": NEEDS,
+                                       "allowed-skips": "e2e\nlint\nbuild"}, env)
+    assert_one_bad_input(result, "allowed-skips", TOKEN)
+    assert result.errors()[0].message == ("input 'allowed-skips': expected names of jobs in "
+                                          "needs (build, e2e); not in needs, got 'lint'")
+
+
+def test_the_gate_and_its_lists_are_read() -> None:
+    made = settings({"needs": NEEDS, "gate": "true", "allowed-skips": '["e2e"]',
+                     "allowed-failures": "build,\ne2e"})
+    assert made.gate
+    assert made.allowances.skips == frozenset({"e2e"})
+    assert made.allowances.failures == frozenset({"build", "e2e"})
+    assert not made.github.has_token  # no token: no error, nothing will be asked
+    assert settings({"junit": "r/*.xml", "gate": "true"}).gate  # tests alone can be judged
 
 
 @pytest.mark.parametrize("body", [
