@@ -706,6 +706,7 @@ BAD_INPUTS = [
     ("bad build", {"build": "yes please"}, GOOD, "build"),
     ("bad fail-fast", {"fail-fast": "maybe"}, GOOD, "fail-fast"),
     ("bad run-healthchecks", {"run-healthchecks": "often"}, GOOD, "run-healthchecks"),
+    ("bad export-env", {"export-env": "sometimes"}, GOOD, "export-env"),
     ("negative logs-on-failure", {"logs-on-failure": "-1"}, GOOD, "logs-on-failure"),
     ("bad project name", {"project-name": "My Stack"}, GOOD, "project-name"),
     ("missing env file", {"env-file": "nope.env"}, GOOD, "env-file"),

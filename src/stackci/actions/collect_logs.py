@@ -23,6 +23,7 @@ from stackci.collect.render import (
     set_outputs,
     write_file_list,
 )
+from stackci.core.engine import compose_vars
 from stackci.core.engine.compose import (
     default_project_name,
 )
@@ -70,10 +71,12 @@ class Settings:
 
     @classmethod
     def from_inputs(cls, inputs: InputReader, ctx: RunContext) -> Settings:
-        project = inputs.project_name()
+        # Inputs first, then Compose's own variables (what compose-up-and-wait handed
+        # over, or a workflow's env), as `docker compose` in a shell step reads them.
+        project = compose_vars.project_name(inputs, ctx.env)
         workdir = inputs.path("working-directory", ctx.workspace, must_exist=False) \
             or ctx.workspace
-        files = tuple(workdir / f for f in inputs.file_names("compose-file"))
+        files = compose_vars.compose_files(inputs, ctx.env, workdir, must_exist=False)
         redact = parse_lines(inputs.secret("redact"))
         if any(len(value) < MIN_SECRET_LENGTH for value in redact):
             # The value itself stays out of the message: it is a secret.

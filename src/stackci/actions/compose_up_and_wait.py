@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from stackci.core.engine import compose_vars
 from stackci.core.engine.compose import (
     ComposeError,
     ComposeProject,
@@ -61,6 +62,7 @@ class Settings:
     start_mode: str
     run_healthchecks: bool
     logs_on_failure: int
+    export_env: bool
 
     @classmethod
     def from_inputs(cls, inputs: InputReader, ctx: RunContext) -> Settings:
@@ -69,12 +71,13 @@ class Settings:
         directory_ok = directory.is_dir()
         if directory.exists() and not directory_ok:
             inputs.fail("working-directory", "a folder", str(directory))
+        env = ctx.env
         return cls(
             working_directory=directory,
-            compose_files=_compose_files(inputs, directory, check=directory_ok),
-            project_name=inputs.project_name() or default_project_name(ctx),
-            profiles=inputs.items("profiles"),
-            env_files=inputs.existing_files("env-file", directory),
+            compose_files=_compose_files(inputs, env, directory, check=directory_ok),
+            project_name=compose_vars.project_name(inputs, env) or default_project_name(ctx),
+            profiles=compose_vars.profiles(inputs, env),
+            env_files=compose_vars.env_files(inputs, env, directory),
             services=inputs.items("services"),
             build=inputs.boolean("build", default=False),
             pull=inputs.choice("pull", PULL_POLICIES, default="missing"),
@@ -86,6 +89,7 @@ class Settings:
             start_mode=inputs.choice("start-mode", ("ready", "compose"), "ready"),
             run_healthchecks=inputs.boolean("run-healthchecks", default=True),
             logs_on_failure=inputs.integer("logs-on-failure", DEFAULT_LOG_LINES, minimum=0),
+            export_env=inputs.boolean("export-env", default=True),
         )
 
     def compose_project(self, run: ActionRun) -> ComposeProject:
@@ -105,17 +109,19 @@ class Settings:
                 *self.services]
 
 
-def _compose_files(inputs: InputReader, directory: Path, check: bool) -> tuple[Path, ...]:
-    given = inputs.file_names("compose-file")
+def _compose_files(inputs: InputReader, env: Mapping[str, str], directory: Path,
+                   check: bool) -> tuple[Path, ...]:
+    """The compose-file input, else COMPOSE_FILE, else what Compose picks itself."""
+    given, _ = compose_vars.compose_file_names(inputs, env)
     if not check:
         return ()
     if not given:
         found = default_compose_files(directory)
         if not found:
             inputs.fail("compose-file", f"a compose file; there is no {_COMPOSE_FILES} in "
-                        f"{directory}")
+                        f"{directory} (and {compose_vars.FILE} is not set)")
         return found
-    return inputs.existing_files("compose-file", directory)
+    return compose_vars.compose_files(inputs, env, directory)
 
 
 def _wait(inputs: InputReader) -> dict[str, ServiceWait]:
@@ -136,6 +142,8 @@ def run(settings: Settings, run: ActionRun) -> None:
     _check_wait_names(settings, model)
     project = replace(project, name=model.name)
     wf.set_output("project-name", model.name)
+    if settings.export_env:
+        hand_over(run, settings, model.name)
 
     count = len(model.services)
     with wf.group(f"Starting {model.name} and waiting for {count} service"
@@ -159,6 +167,17 @@ def run(settings: Settings, run: ActionRun) -> None:
     from stackci.readiness.report import explain_failure  # noqa: PLC0415
 
     raise explain_failure(wf, result, reports, client, settings.logs_on_failure)
+
+
+def hand_over(run: ActionRun, settings: Settings, project: str) -> None:
+    """Before the start, so that a later step (`docker compose exec`, collect-logs with
+    no inputs, an `if: always()` teardown) reaches the stack even when the wait fails."""
+    variables = compose_vars.handover(project, settings.compose_files, settings.profiles,
+                                      settings.env_files, run.env)
+    written = [run.wf.export_variable(name, value) for name, value in variables.items()]
+    if all(written):
+        run.wf.log(f"Later steps of this job reach {project} with plain `docker compose` "
+               f"({', '.join(variables)} set for them).")
 
 
 def _starter(project: ComposeProject) -> Callable[[tuple[str, ...]], tuple[int, str]]:

@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stackci.core.engine import compose_vars
 from stackci.core.runner.context import RunContext
 
 if TYPE_CHECKING:
@@ -108,13 +109,16 @@ class ComposeProject:
             cmd += ["--profile", profile]
         return cmd + list(args)
 
+    def child_env(self) -> dict[str, str]:
+        """The environment Compose runs with, less the variables that select a project:
+        the action read them already (beneath its inputs) and passes its choice on the
+        command line, where Compose would otherwise add COMPOSE_PROFILES to it."""
+        return {k: v for k, v in self.env.items() if k not in compose_vars.SELECTION}
+
     def run(self, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
         """Run compose; raise ComposeError with its stderr when it fails."""
-        env = dict(self.env)
-        # Compose reads COMPOSE_PROJECT_NAME / COMPOSE_FILE too; ours are explicit.
-        env.pop("COMPOSE_PROJECT_NAME", None) if self.name else None
         proc = subprocess.run(
-            self.command(*args), cwd=self.working_dir, env=env, capture_output=True,
+            self.command(*args), cwd=self.working_dir, env=self.child_env(), capture_output=True,
             text=True, timeout=timeout, check=False,
         )
         if proc.returncode != 0:
@@ -154,10 +158,7 @@ def start_compose(project: ComposeProject, *args: str) -> subprocess.Popen[str]:
     """Start compose without waiting for it (stdout and stderr merged, as text), with
     the same command line and environment as `ComposeProject.run`: for a command that
     runs while the caller watches, and that the caller may have to stop."""
-    env = dict(project.env)
-    if project.name:
-        env.pop("COMPOSE_PROJECT_NAME", None)
     return subprocess.Popen(
-        project.command(*args), cwd=project.working_dir, env=env, text=True,
+        project.command(*args), cwd=project.working_dir, env=project.child_env(), text=True,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )

@@ -10,10 +10,14 @@ class InputError:
     name: str
     expected: str
     got: str | None = None
+    # The environment variable the value came from, when the input itself was empty
+    # (COMPOSE_FILE for compose-file): the message names what the user has to fix.
+    via: str | None = None
 
     def message(self) -> str:
         got = "" if self.got is None else f", got {_shorten(self.got)!r}"
-        return f"input '{self.name}': expected {self.expected}{got}"
+        where = f" (empty; {self.via} was used)" if self.via else ""
+        return f"input '{self.name}'{where}: expected {self.expected}{got}"
 
 
 class BadInputs(Exception):  # noqa: N818 - reads as what it is

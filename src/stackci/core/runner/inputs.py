@@ -132,9 +132,11 @@ class InputReader:
         assert value is not None
         return value.strip()
 
-    def fail(self, name: str, expected: str, got: str | None = None) -> None:
-        """Record a bad value: `expected` says what a good one looks like."""
-        self.errors.append(InputError(name, expected, got))
+    def fail(self, name: str, expected: str, got: str | None = None,
+             via: str | None = None) -> None:
+        """Record a bad value: `expected` says what a good one looks like; `via`, the
+        environment variable it came from when the input was empty."""
+        self.errors.append(InputError(name, expected, got, via))
 
     def _typed(self, name: str, parse: Callable[[str], T], fallback: T) -> T:
         text = self._text(name)

@@ -104,6 +104,8 @@ class Workflow:
         self._stdout = stdout or sys.stdout
         self._stderr = stderr or sys.stderr
         self._output_file = env.get("GITHUB_OUTPUT") or None
+        self._env_file = env.get("GITHUB_ENV") or None
+        self.exported: dict[str, str] = {}
         self.secrets = SecretRegistry()
         self.outputs: dict[str, str] = {}
         self._json_outputs: set[str] = set()  # set from a value that is not a string
@@ -227,6 +229,18 @@ class Workflow:
         if self._output_file:
             with Path(self._output_file).open("a", encoding="utf-8", newline="") as handle:
                 handle.write(prepare_key_value_message(name, text) + "\n")
+
+    def export_variable(self, name: str, value: str) -> bool:
+        """Set an environment variable for the job's later steps (GITHUB_ENV), written
+        as outputs are, with a random delimiter. False where there is no later step (a
+        laptop): the caller says what to export instead."""
+        text = self.secrets.redact(value)
+        self.exported[name] = text
+        if not self._env_file:
+            return False
+        with Path(self._env_file).open("a", encoding="utf-8", newline="") as handle:
+            handle.write(prepare_key_value_message(name, text) + "\n")
+        return True
 
     def finish(self) -> None:
         """On a laptop, print the outputs as one JSON object on stdout. An output set
