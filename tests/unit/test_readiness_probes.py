@@ -83,7 +83,7 @@ def test_a_healthcheck_the_engine_runs_often_is_left_to_it() -> None:
 
 def test_the_healthcheck_runs_its_own_command_at_half_its_interval() -> None:
     probe, api = healthcheck_probe({"Test": ["CMD-SHELL", "pg_isready"], "Interval": 10**9})
-    assert probe.attempt() == Attempt(True, "exited 0")
+    assert probe.attempt() == Attempt(True, "exited 0", output="ok\n")
     assert api.created == [["/bin/sh", "-c", "pg_isready"]]
     assert probe.spacing == 0.5
     slow, _ = healthcheck_probe({"Test": ["CMD", "true"], "Interval": 60 * 10**9})

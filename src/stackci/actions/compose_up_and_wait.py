@@ -20,10 +20,11 @@ from stackci.core.engine.compose import (
 )
 from stackci.core.runner.action import ActionRun
 from stackci.core.runner.context import RunContext
-from stackci.core.runner.errors import BadInputs, InputError
+from stackci.core.runner.errors import ActionFailed, BadInputs, InputError
 from stackci.core.runner.inputs import InputReader
 from stackci.core.runner.workflow import Workflow
 from stackci.readiness.machine import RUNNING_SETTLE, ServiceSetup
+from stackci.readiness.smoke import SmokeCheck, parse_smoke, unknown_services
 from stackci.readiness.spec import AUTO, Check, ServiceWait, WaitSpecError, merge, parse_wait
 from stackci.readiness.stack import BadExtension, StackModel, UnknownServices, load_stack
 from stackci.readiness.up import ComposeUp
@@ -63,6 +64,7 @@ class Settings:
     run_healthchecks: bool
     logs_on_failure: int
     export_env: bool
+    smoke: tuple[SmokeCheck, ...]
 
     @classmethod
     def from_inputs(cls, inputs: InputReader, ctx: RunContext) -> Settings:
@@ -90,6 +92,7 @@ class Settings:
             run_healthchecks=inputs.boolean("run-healthchecks", default=True),
             logs_on_failure=inputs.integer("logs-on-failure", DEFAULT_LOG_LINES, minimum=0),
             export_env=inputs.boolean("export-env", default=True),
+            smoke=_smoke(inputs),
         )
 
     def compose_project(self, run: ActionRun) -> ComposeProject:
@@ -133,6 +136,14 @@ def _wait(inputs: InputReader) -> dict[str, ServiceWait]:
         return {}
 
 
+def _smoke(inputs: InputReader) -> tuple[SmokeCheck, ...]:
+    try:
+        return parse_smoke(inputs.yaml_list("smoke") or None)
+    except WaitSpecError as exc:
+        inputs.fail("smoke", f"smoke checks as documented ({exc})")
+        return ()
+
+
 # -- the action -----------------------------------------------------------------------
 
 def run(settings: Settings, run: ActionRun) -> None:
@@ -163,6 +174,8 @@ def run(settings: Settings, run: ActionRun) -> None:
     if result.ok:
         wf.summary.add(f"### ✅ {model.name}: all {count} services ready in "
                        f"{_ready_seconds(result):.1f} s\n\n{summary_table(reports)}")
+        if settings.smoke:
+            smoke_test(wf, settings.smoke, client, model)
         return
     from stackci.readiness.report import explain_failure  # noqa: PLC0415
 
@@ -178,6 +191,30 @@ def hand_over(run: ActionRun, settings: Settings, project: str) -> None:
     if all(written):
         run.wf.log(f"Later steps of this job reach {project} with plain `docker compose` "
                f"({', '.join(variables)} set for them).")
+
+
+def smoke_test(wf: Workflow, checks: tuple[SmokeCheck, ...], client: docker.DockerClient,
+               model: StackModel) -> None:
+    """Each smoke check once, now that every service is ready; any failure fails."""
+    from stackci.readiness.smoke import run_smoke, smoke_table  # noqa: PLC0415
+
+    with wf.group(f"Smoke checks ({len(checks)})"):
+        results = run_smoke(checks, client, model.name, tuple(model.services))
+        for result in results:
+            wf.log(result.line())
+    wf.set_output("smoke", {r.smoke.name: {"ok": r.ok, "detail": r.detail,
+                                           "answer": r.excerpt} for r in results})
+    failed = [r for r in results if not r.ok]
+    for result in failed:
+        wf.error(result.line(), title=f"smoke check {result.smoke.name} failed")
+    passed = len(results) - len(failed)
+    mark = "✅" if not failed else "❌"
+    wf.summary.add(f"### {mark} Smoke checks: {passed} of {len(results)} passed\n\n"
+                   f"{smoke_table(results)}")
+    if failed:
+        raise ActionFailed("smoke check" + ("s " if len(failed) > 1 else " ")
+                           + ", ".join(f"{r.smoke.name} ({r.detail})" for r in failed)
+                           + " failed", annotated=True)
 
 
 def _starter(project: ComposeProject) -> Callable[[tuple[str, ...]], tuple[int, str]]:
@@ -247,6 +284,11 @@ def _check_wait_names(settings: Settings, model: StackModel) -> None:
         raise BadInputs([InputError("compose-file", "a compose project with a service to "
                                     "start; it has none (`services:` is empty, or every "
                                     "service is scaled to 0 or in a profile not enabled)")])
+    unknown_smoke = unknown_services(settings.smoke, tuple(model.services))
+    if unknown_smoke:
+        raise BadInputs([InputError(
+            "smoke", "exec checks in services that this run starts ("
+            + ", ".join(sorted(model.services)) + ")", ", ".join(unknown_smoke))])
     unknown = sorted(set(settings.wait) - set(model.services))
     if unknown:
         raise BadInputs([InputError(

@@ -60,6 +60,8 @@ HEALTHCHECK_MAX_SPACING = 2.0
 # many services starting at once do not swamp the engine with execs.
 HEALTHCHECK_RUNS_PER_SECOND = 20.0
 DOCKER_DEFAULT_HEALTH_SECONDS = 30.0  # the engine's default interval and timeout
+# How much of a body or a command's output an attempt keeps (for the smoke checks).
+OUTPUT_KEPT = 2000
 # A `log` check searches at most this much of one line (its end).
 MAX_LINE = 1 << 20
 
@@ -77,10 +79,12 @@ class Probe(Protocol):
 class HttpProbe:
     spacing: float | None = None
 
-    def __init__(self, check: Check, resolve: Resolver, hint: PortHint | None = None) -> None:
+    def __init__(self, check: Check, resolve: Resolver, hint: PortHint | None = None,
+                 timeout: tuple[float, float] = HTTP_TIMEOUT) -> None:
         self.check = check
         self._resolve = resolve
         self._hint = hint
+        self._timeout = timeout  # connect, read
         self._session = requests.Session()
         # Readiness, not trust: a local service's self-signed certificate is fine here.
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
@@ -97,7 +101,7 @@ class HttpProbe:
         url = urlunsplit(parts._replace(netloc=netloc))
         headers = {"Host": parts.netloc.rpartition("@")[2], "User-Agent": "stackci"}
         try:
-            response = self._session.get(url, headers=headers, timeout=HTTP_TIMEOUT,
+            response = self._session.get(url, headers=headers, timeout=self._timeout,
                                          allow_redirects=True, verify=False)
         except requests.ConnectionError as exc:
             return Attempt(False, _connection_problem(exc)
@@ -107,12 +111,13 @@ class HttpProbe:
         except requests.RequestException as exc:
             return Attempt(False, f"failed: {type(exc).__name__}")
         status = response.status_code
+        said = response.text[:OUTPUT_KEPT]
         if not self.check.status.accepts(status):
-            return Attempt(False, f"answered {status}")
+            return Attempt(False, f"answered {status}", output=said)
         if self.check.body and not self.check.body.search(response.text):
             return Attempt(False, f"answered {status} without /{self.check.body.pattern}/ "
-                                  "in the body")
-        return Attempt(True, f"answered {status}")
+                                  "in the body", output=said)
+        return Attempt(True, f"answered {status}", output=said)
 
     def close(self) -> None:
         self._session.close()
@@ -206,9 +211,10 @@ class ExecProbe:
         output, code = outcome
         text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
         last = _last_line(text)
+        said = text[-OUTPUT_KEPT:]
         if code == 0:
-            return Attempt(True, "exited 0")
-        return Attempt(False, f"exited {code}" + (f": {last}" if last else ""))
+            return Attempt(True, "exited 0", output=said)
+        return Attempt(False, f"exited {code}" + (f": {last}" if last else ""), output=said)
 
     def _kill(self) -> None:
         """Kill what the last attempt started in the container, if it still runs (in a

@@ -134,6 +134,19 @@ def merge(from_file: ServiceWait | None, from_input: ServiceWait | None) -> Serv
     )
 
 
+def parse_active_check(kind: str, item: Mapping[str, Any], where: str) -> Check:
+    """One http or exec check from a mapping with its options (`status`, `body`), as
+    in the wait mapping: for checks that are not a service's wait (the smoke checks)."""
+    check = _parse_check(kind, item[kind], item, f"{where}.{kind}")
+    assert check is not None  # an active kind always gives a check
+    return check
+
+
+def parse_duration_option(value: Any, where: str) -> float | None:
+    """A duration option (`timeout: 30s`), None when not given."""
+    return _duration(value, where)
+
+
 # -- one item ---------------------------------------------------------------------------
 
 def _parse_item(item: Any, where: str) -> ServiceWait:

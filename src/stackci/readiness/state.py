@@ -20,6 +20,9 @@ class Attempt:
     ok: bool
     detail: str  # what happened, for people: "answered 503", "refused the connection"
     final: bool = False  # no later attempt can succeed (the log ended)
+    # What the service said (an HTTP body, a command's output), cut short: shown by
+    # the smoke checks, not by the wait.
+    output: str = ""
 
 
 @dataclass

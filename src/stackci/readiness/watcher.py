@@ -19,7 +19,7 @@ import docker.errors
 import requests
 
 from stackci.core.engine.compose import ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LABEL
-from stackci.core.engine.containers import ContainerState
+from stackci.core.engine.containers import ContainerState, running_containers
 from stackci.core.engine.events import ContainerEvent, ProjectEvents
 from stackci.readiness.machine import (
     RUNNING_SETTLE,
@@ -241,12 +241,7 @@ class StackWatcher:
         return infos
 
     def _running_containers(self, service_name: str) -> list[ContainerState]:
-        """The service's running containers, inspected, in the order of their names."""
-        listed = self.client.api.containers(filters={
-            "label": [f"{PROJECT_LABEL}={self.project}", f"{SERVICE_LABEL}={service_name}"],
-            "status": "running"})
-        return [ContainerState.from_inspect(self.client.api.inspect_container(summary["Id"]))
-                for summary in sorted(listed, key=lambda s: s.get("Names") or [])]
+        return running_containers(self.client, self.project, service_name)
 
     def _inspect(self, container_id: str) -> ContainerState | None:
         try:

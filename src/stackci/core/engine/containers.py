@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from stackci.core.engine.compose import NUMBER_LABEL, ONEOFF_LABEL, SERVICE_LABEL
+from stackci.core.engine.compose import NUMBER_LABEL, ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LABEL
 from stackci.core.text.times import parse_time
 
 if TYPE_CHECKING:
@@ -186,6 +186,16 @@ def inspect(client: docker.DockerClient, container_id: str) -> ContainerState:
 
     attrs = retry.call_with(retry.DOCKER, client.api.inspect_container, container_id)
     return ContainerState.from_inspect(attrs)
+
+
+def running_containers(client: docker.DockerClient, project: str,
+                       service: str) -> list[ContainerState]:
+    """A service's running containers, inspected, in the order of their names."""
+    listed = client.api.containers(filters={
+        "label": [f"{PROJECT_LABEL}={project}", f"{SERVICE_LABEL}={service}"],
+        "status": "running"})
+    return [ContainerState.from_inspect(client.api.inspect_container(summary["Id"]))
+            for summary in sorted(listed, key=lambda s: s.get("Names") or [])]
 
 
 def _ports(ports: Mapping[str, Any]) -> tuple[PublishedPort, ...]:

@@ -243,14 +243,20 @@ class InputReader:
 
         return self._typed(name, parse, None)
 
+    def yaml_list(self, name: str) -> list[Any]:
+        def parse(text: str) -> list[Any]:
+            data = _load_yaml(text, "a YAML list")
+            if data is None:
+                return []
+            if not isinstance(data, list):
+                raise ValueError(f"a YAML list, not a {type(data).__name__}")  # noqa: TRY004
+            return data
+
+        return self._typed(name, parse, [])
+
     def yaml_mapping(self, name: str) -> dict[str, Any]:
         def parse(text: str) -> dict[str, Any]:
-            try:
-                data = yaml.safe_load(text)
-            except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                where = f" (line {mark.line + 1})" if mark else ""
-                raise ValueError(f"a YAML mapping; the YAML is invalid{where}") from exc
+            data = _load_yaml(text, "a YAML mapping")
             if data is None:
                 return {}
             if not isinstance(data, dict):
@@ -337,6 +343,15 @@ class InputReader:
     def done(self) -> None:
         if self.errors:
             raise BadInputs(self.errors)
+
+
+def _load_yaml(text: str, expected: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        raise ValueError(f"{expected}; the YAML is invalid{where}") from exc
 
 
 def _bounds_text(minimum: int | None, maximum: int | None) -> str:
