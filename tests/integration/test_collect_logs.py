@@ -282,6 +282,44 @@ def test_copies_files_folders_globs_and_warns_on_missing(mixed: Stack,
     assert json.loads(result.outputs["failed-services"]) == []
 
 
+def test_copies_land_where_their_destination_says(mixed: Stack,
+                                                  wf_env: dict[str, str]) -> None:
+    result = collect(mixed.name, wf_env, services="web", print="none", copy=(
+        "web:/results/junit.xml -> results/junit.xml\n"
+        "web:/results/*.xml -> xml/\n"
+        "crash:/etc/passwd -> etc/\n"
+        "migrate:/etc/passwd -> tools/passwd\n"
+        "web:/results/nope.txt -> results/nope.txt"))
+    assert result.code == 0, result
+    out = folder_of(result)
+    # One file per container of a scaled service, numbered as its log file is.
+    assert (out / "results/junit-1.xml").is_file()
+    assert (out / "results/junit-2.xml").is_file()
+    assert not (out / "results/junit.xml").exists()
+    assert (out / "xml/coverage-1.xml").read_text() == "<coverage/>\n"
+    assert (out / "etc/passwd").read_text().startswith("root:")  # from an exited container
+    # migrate has a service container and a `compose run` one: the run one is suffixed.
+    tools = sorted(p.name for p in (out / "tools").iterdir())
+    assert tools[0] == "passwd", tools
+    assert tools[1].startswith("passwd-run-"), tools
+    assert not (out / "files").exists()
+    copied = result.outputs["copied"].splitlines()
+    # In the order of the copy entries; absolute paths, as `path` is given.
+    assert copied[:2] == [str(out / "results/junit-1.xml"), str(out / "results/junit-2.xml")]
+    assert sorted(copied[2:6]) == sorted(str(out / f"xml/{n}-{i}.xml")
+                                         for n in ("junit", "coverage") for i in (1, 2))
+    assert copied[6] == str(out / "etc/passwd")
+    assert sorted(copied[7:]) == [str(out / "tools" / t) for t in tools]
+    assert len(copied) == len(set(copied))
+    index = (out / "index.md").read_text()
+    assert "`web:/results/junit.xml -> results/junit.xml`" in index
+    assert "`results/junit-2.xml`" in index
+    warnings = [a.message for a in result.annotations if a.kind == "warning"]
+    assert (f"copy web:/results/nope.txt -> results/nope.txt: no such file or folder in "
+            f"{mixed.name}-web-1") in warnings
+    assert str(out / "results/nope.txt") not in copied
+
+
 def test_tail_since_timestamps_and_print_all(mixed: Stack, wf_env: dict[str, str]) -> None:
     result = collect(mixed.name, wf_env, tail="1", timestamps="false", print="all",
                      services="crash,migrate")

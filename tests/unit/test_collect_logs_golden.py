@@ -79,6 +79,19 @@ def collections() -> dict[str, tuple[dict[str, str], Collection]]:
                    files=["files/api/reports/junit.xml"]),
         CopyResult(CopySpec("api", "/reports/*.cov"), "shop-api-1", missing=True),
     ], warnings=["copy api:/reports/*.cov from shop-api-1: nothing matched"])
+    renamed = Collection("shop", found=[found(state("shop-api-1", "api", 1), "api-1"),
+                                        found(state("shop-api-2", "api", 2), "api-2")],
+                         copies=[
+        CopyResult(CopySpec("api", "/reports/junit.xml", "results/junit.xml"), "shop-api-1",
+                   files=["results/junit-1.xml"]),
+        CopyResult(CopySpec("api", "/reports/junit.xml", "results/junit.xml"), "shop-api-2",
+                   files=["results/junit-2.xml"]),
+        CopyResult(CopySpec("api", "/cov/*.xml", "results", into=True), "shop-api-1",
+                   taken=["results/junit-1.xml"],
+                   notes=["skipped /cov/junit.xml: results/junit-1.xml was already written "
+                          "by api:/reports/junit.xml -> results/junit.xml from shop-api-1"]),
+    ], warnings=["copy api:/cov/*.xml -> results/ from shop-api-1: 1 file(s) not copied, "
+                 "another copy had written their destination: results/junit-1.xml"])
     left = Collection("shop", found=[found(state("shop-db-1", "db", **exited(0)), "db")],
                       teardown=Teardown(error="", left=["network shop_default"]))
     hostile = Collection("shop", found=[
@@ -90,6 +103,8 @@ def collections() -> dict[str, tuple[dict[str, str], Collection]]:
         "failed-oom-restarts": ({}, failed),
         "one-off-failed": ({}, one_off),
         "copies-missing": ({"copy": "api:/reports/junit.xml\napi:/reports/*.cov"}, copies),
+        "copies-renamed": ({"copy": "api:/reports/junit.xml -> results/junit.xml\n"
+                                     "api:/cov/*.xml -> results/"}, renamed),
         "teardown-left-something": ({"teardown": "true"}, left),
         "hostile-names": ({}, hostile),
     }

@@ -37,6 +37,18 @@ BAD_INPUTS = [
     ("copy", {"copy": "backend:tmp/junit.xml"}, "absolute path"),
     ("copy", {"copy": "backend:/tmp/../etc/passwd"}, "without '..'"),
     ("copy", {"copy": "backend:/tmp/a.xml\nnot a copy"}, "service:/path"),
+    ("copy", {"copy": "backend:/tmp/junit.xml ->"}, "a destination after '->'"),
+    ("copy", {"copy": "backend:/tmp/junit.xml -> /results/junit.xml"}, "not an absolute path"),
+    ("copy", {"copy": "backend:/tmp/junit.xml -> ../junit.xml"}, "without '..'"),
+    ("copy", {"copy": "backend:/tmp/junit.xml -> r/../../x"}, "without '..'"),
+    ("copy", {"copy": "backend:/tmp/junit.xml -> r/*.xml"}, "without wildcards"),
+    ("copy", {"copy": "backend:/tmp/*.xml -> results"}, "ending in '/'"),
+    ("copy", {"copy": "backend:/tmp/junit.xml -> ."}, "'./' copies into it"),
+    ("copy", {"copy": "backend:/tmp/junit.xml -> index.md"}, "collect-logs' own"),
+    ("copy", {"copy": "backend:/tmp/junit.xml -> logs/junit.xml"}, "collect-logs' own"),
+    ("copy", {"copy": "backend:/tmp/logs -> ./"}, "collect-logs' own"),
+    ("copy", {"copy": "backend:/tmp/junit.xml -> r/junit.xml\nweb:/junit.xml -> r/"},
+     "r/junit.xml is also where backend:/tmp/junit.xml -> r/junit.xml lands"),
     ("timestamps", {"timestamps": "yes"}, "true or false"),
     ("teardown", {"teardown": "maybe"}, "true or false"),
     ("remove-volumes", {"remove-volumes": "1"}, "true or false"),
@@ -219,6 +231,38 @@ def test_summary_escapes_what_containers_say(tmp_path: Path) -> None:
 
 def test_copy_spec_str() -> None:
     assert str(CopySpec("api", "/x")) == "api:/x"
+
+
+@pytest.mark.parametrize(("text", "dest", "into", "landing", "shown"), [
+    ("api:/tmp/junit.xml -> results/junit.xml", "results/junit.xml", False,
+     "results/junit.xml", "api:/tmp/junit.xml -> results/junit.xml"),
+    ("api:/tmp/junit.xml->results/", "results", True, "results/junit.xml",
+     "api:/tmp/junit.xml -> results/"),
+    ("api:/app/reports -> ./", ".", True, "reports", "api:/app/reports -> ./"),
+    ("api:/app/cov/*.xml -> cov/", "cov", True, None, "api:/app/cov/*.xml -> cov/"),
+    ("api:/tmp/a.xml  ->  r//a.xml", "r/a.xml", False, "r/a.xml", "api:/tmp/a.xml -> r/a.xml"),
+])
+def test_copy_spec_with_a_destination(text: str, dest: str, into: bool, landing: str | None,
+                                      shown: str) -> None:
+    spec = parse_copy_spec(text)
+    assert (spec.dest, spec.into, spec.landing, str(spec)) == (dest, into, landing, shown)
+    assert parse_copy_spec(str(spec)) == spec
+
+
+def test_copy_entries_with_destinations_split_on_commas() -> None:
+    assert split_copy_entries("a:/x -> r/, b:/y -> s/y") == ("a:/x -> r/", "b:/y -> s/y")
+
+
+def test_all_bad_copy_entries_are_named_at_once(tmp_path: Path) -> None:
+    env = workflow_env(tmp_path / "runner")
+    result = run_action("collect-logs", {"copy": "a:/x -> /abs\nb:/y -> index.md"}, env)
+    assert result.code == 2, result
+    messages = [e.message for e in result.errors()]
+    assert len(messages) == 2, result
+    assert "a:/x -> /abs" in messages[0]
+    assert "not an absolute path" in messages[0]
+    assert "b:/y -> index.md" in messages[1]
+    assert "collect-logs' own" in messages[1]
 
 
 def test_without_an_engine_it_says_so_and_still_writes_the_folder(tmp_path: Path) -> None:

@@ -258,3 +258,76 @@ def test_copy_out_missing_and_skipped(tmp_path: Path) -> None:
     link = copy_out(container, parse_copy_spec("api:/app/results/link"), folder, "f")
     assert (link.missing, link.files, link.notes) == (
         False, [], ["skipped symlink /app/results/link"])
+
+
+@pytest.mark.parametrize(("entry", "suffix", "written"), [
+    ("api:/app/results/junit.xml -> results/junit.xml", "", {"results/junit.xml": "junit.xml"}),
+    ("api:/app/results/junit.xml -> results/", "", {"results/junit.xml": "junit.xml"}),
+    ("api:/app/results/junit.xml -> results/junit.xml", "-2",
+     {"results/junit-2.xml": "junit.xml"}),
+    ("api:/app/results -> out", "", {"out/junit.xml": "junit.xml", "out/cov.xml": "cov.xml",
+                                     "out/sub/deep.txt": "sub/deep.txt",
+                                     "out/blob.bin": "blob.bin"}),
+    ("api:/app/results -> out/", "-run-0123abcd",
+     {"out/results-run-0123abcd/junit.xml": "junit.xml",
+      "out/results-run-0123abcd/cov.xml": "cov.xml",
+      "out/results-run-0123abcd/sub/deep.txt": "sub/deep.txt",
+      "out/results-run-0123abcd/blob.bin": "blob.bin"}),
+    ("api:/app/results/*.xml -> ./", "", {"junit.xml": "junit.xml", "cov.xml": "cov.xml"}),
+    ("api:/app/*/sub -> flat/", "", {"flat/results/sub/deep.txt": "sub/deep.txt"}),
+])
+def test_copy_out_to_a_destination(tmp_path: Path, entry: str, suffix: str,
+                                   written: dict[str, str]) -> None:
+    from stackci.core.engine.copy import Landings, copy_out, parse_copy_spec  # noqa: PLC0415
+
+    folder = OutputFolder(tmp_path, Secrets([]))
+    result = copy_out(FakeContainer(FILES, {"/app/results/link": "/etc"}),
+                      parse_copy_spec(entry), folder, "files/api", suffix=suffix,
+                      landings=Landings(("index.md", "files")))
+    assert sorted(result.files) == sorted(written)
+    assert not (tmp_path / "files").exists()  # nothing under the default layout
+    for relative, inside in written.items():
+        assert (tmp_path / relative).read_bytes() == FILES[f"/app/results/{inside}"]
+
+
+def test_a_destination_another_copy_wrote_is_not_written_over(tmp_path: Path) -> None:
+    from stackci.core.engine.copy import Landings, copy_out, parse_copy_spec  # noqa: PLC0415
+
+    folder = OutputFolder(tmp_path, Secrets([]))
+    container = FakeContainer(FILES, {})
+    landings = Landings()
+    first = copy_out(container, parse_copy_spec("api:/app/results/junit.xml -> r/x.xml"),
+                     folder, "f", landings=landings)
+    assert first.files == ["r/x.xml"]
+    second = copy_out(container, parse_copy_spec("api:/app/results/cov.xml -> r/x.xml"),
+                      folder, "f", landings=landings)
+    assert (second.files, second.taken) == ([], ["r/x.xml"])
+    assert (tmp_path / "r/x.xml").read_bytes() == FILES["/app/results/junit.xml"]
+    # A folder where a copy wrote a file is refused too, not a crash.
+    third = copy_out(container, parse_copy_spec("api:/app/results -> r/x.xml"), folder, "f",
+                     landings=landings)
+    assert third.files == []
+    assert len(third.taken) == 4
+
+
+@pytest.mark.parametrize(("name", "suffix", "expected"), [
+    ("junit.xml", "-2", "junit-2.xml"), ("report.tar.gz", "-2", "report-2.tar.gz"),
+    (".coverage", "-2", ".coverage-2"), ("reports", "-run-ab", "reports-run-ab"),
+    ("junit.xml", "", "junit.xml"),
+])
+def test_suffixed(name: str, suffix: str, expected: str) -> None:
+    from stackci.core.engine.copy import suffixed  # noqa: PLC0415
+
+    assert suffixed(name, suffix) == expected
+
+
+def test_a_name_with_a_line_break_is_never_written(tmp_path: Path) -> None:
+    from stackci.core.engine.copy import copy_out, parse_copy_spec  # noqa: PLC0415
+
+    folder = OutputFolder(tmp_path, Secrets([]))
+    files = {"/r/ok.xml": b"ok", "/r/evil\nx.xml": b"no"}
+    result = copy_out(FakeContainer(files, {}), parse_copy_spec("api:/r/*.xml -> out/"),
+                      folder, "f")
+    assert result.files == ["out/ok.xml"]
+    assert result.notes == ["skipped /r/evil?x.xml (a control character in its name)"]
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["ok.xml"]

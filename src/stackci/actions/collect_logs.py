@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stackci.collect.gather import collect, connect, job_project, local_project
-from stackci.collect.model import Collection
+from stackci.collect.model import Collection, destination_problems
 from stackci.collect.render import (
     index_markdown,
     print_logs,
@@ -163,13 +163,18 @@ def _read_since(inputs: InputReader) -> float | None:
 
 
 def _read_copy(inputs: InputReader) -> tuple[CopySpec, ...]:
-    specs = []
+    """The copy entries; a bad one, or a destination that is collect-logs' own or
+    another entry's, is bad input naming the entry as it was written."""
+    entries: list[tuple[str, CopySpec]] = []
     for entry in inputs.items("copy", split_copy_entries):
         try:
-            specs.append(parse_copy_spec(entry))
+            entries.append((entry, parse_copy_spec(entry)))
         except ValueError as exc:
             inputs.fail("copy", str(exc), entry)
-    return tuple(specs)
+    written = {id(spec): entry for entry, spec in entries}
+    for spec, expected in destination_problems(spec for _, spec in entries):
+        inputs.fail("copy", expected, written[id(spec)])
+    return tuple(spec for _, spec in entries)
 
 
 

@@ -13,10 +13,12 @@ import docker.errors
 import requests
 
 from stackci.collect.model import (
+    OWN_NAMES,
     Collection,
     CollectOptions,
     Found,
     container_labels,
+    copy_suffix,
     safe_name,
 )
 from stackci.core.engine.compose import (
@@ -26,7 +28,7 @@ from stackci.core.engine.compose import (
     docker_client,
 )
 from stackci.core.engine.containers import ContainerState
-from stackci.core.engine.copy import copy_out
+from stackci.core.engine.copy import Landings, copy_out
 from stackci.core.engine.events import ContainerEvent
 from stackci.core.engine.logs import stream_logs
 from stackci.core.engine.project import (
@@ -215,7 +217,12 @@ def write_networks(client: docker.DockerClient, collection: Collection, folder: 
 
 def copy_files(settings: CollectOptions, collection: Collection, folder: OutputFolder,
                containers: list[Any]) -> None:
+    """Each copy entry from each container of its service. An entry with a destination
+    lands there when the service has one container; with several (replicas, `compose
+    run` containers), each container's copy gets the suffix its log file has
+    (`-2`, `-run-<id>`): `results/junit-2.xml`."""
     by_id = {c.id: c for c in containers}
+    landings = Landings(OWN_NAMES)
     for spec in settings.copy:
         sources = [f for f in collection.found if f.record.service == spec.service]
         if not sources:
@@ -223,11 +230,19 @@ def copy_files(settings: CollectOptions, collection: Collection, folder: OutputF
                                        f"service {spec.service!r}")
             continue
         for found in sources:
-            result = copy_out(by_id[found.record.id], spec, folder, f"files/{found.label}")
+            suffix = copy_suffix(found) if spec.dest is not None and len(sources) > 1 else ""
+            result = copy_out(by_id[found.record.id], spec, folder, f"files/{found.label}",
+                              suffix=suffix, landings=landings)
             collection.copies.append(result)
             if result.missing:
                 collection.warnings.append(f"copy {spec}: no such file or folder in "
                                            f"{found.record.name}")
+            elif result.taken:
+                shown = ", ".join(result.taken[:3]) + (", ..." if len(result.taken) > 3
+                                                        else "")
+                collection.warnings.append(
+                    f"copy {spec} from {found.record.name}: {len(result.taken)} file(s) "
+                    f"not copied, another copy had written their destination: {shown}")
             elif not result.files:
                 collection.warnings.append(f"copy {spec} from {found.record.name}: "
                                            + "; ".join(result.notes))

@@ -7,12 +7,17 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from stackci.core.engine.containers import ContainerState
 from stackci.core.engine.copy import CopyResult, CopySpec
 from stackci.core.engine.project import Teardown
+
+# What collect-logs itself writes at the top of the folder: no copy's destination.
+# `files/` holds the copies without one.
+OWN_NAMES = ("index.md", "files.txt", "ps.json", "ps.txt", "networks.json", "events.jsonl",
+             "logs", "inspect", "files")
 
 
 class CollectOptions(Protocol):
@@ -94,6 +99,44 @@ class Collection:
     @property
     def failed_runs(self) -> list[Found]:
         return [f for f in self.failed if f.record.one_off]
+
+    @property
+    def copied(self) -> list[str]:
+        """Every file copied out of a container, relative to the folder, in the order
+        of the copy entries; a failed copy has none."""
+        return list(dict.fromkeys(f for c in self.copies for f in c.files))
+
+
+def destination_problems(specs: Iterable[CopySpec]) -> list[tuple[CopySpec, str]]:
+    """Copy entries whose destination is collect-logs' own or is another entry's,
+    each with what a good one is (bad input: nothing is copied yet)."""
+    problems: list[tuple[CopySpec, str]] = []
+    landed: dict[str, CopySpec] = {}
+    for spec in specs:
+        if spec.dest is None:
+            continue
+        top = PurePosixPath(spec.landing or spec.dest).parts
+        if top and top[0] in OWN_NAMES:
+            problems.append((spec, f"a destination other than collect-logs' own files "
+                             f"and folders ({', '.join(OWN_NAMES)})"))
+        elif spec.landing is not None and spec.landing in landed:
+            problems.append((spec, f"a destination no other entry has ({spec.landing} is "
+                             f"also where {landed[spec.landing]} lands)"))
+        elif spec.landing is not None:
+            landed[spec.landing] = spec
+    return problems
+
+
+def copy_suffix(found: Found) -> str:
+    """What a copy with a destination adds to its name when the service has several
+    containers: the end of the container's label, as its log file has it (`-2` for
+    replica 2, `-run-<id>` for a `compose run` container; nothing for the service's one
+    container beside `compose run` ones, whose log file is `<service>.log`)."""
+    service = found.record.service
+    label = found.label
+    if label == service:
+        return ""
+    return label[len(service):] if label.startswith(f"{service}-") else f"-{label}"
 
 
 def container_labels(records: Iterable[ContainerState], project: str) -> dict[str, str]:

@@ -78,6 +78,11 @@ def index_markdown(settings: CollectOptions, collection: Collection, folder: Out
         notes.append(f"{written} files were written: the `files` output lists "
                      f"{MAX_FILES_OUTPUT} of them (the top-level ones first); files.txt "
                      "has them all")
+    copied = len(copied_files(collection, folder))
+    if copied > MAX_FILES_OUTPUT:
+        notes.append(f"{copied} files were copied: the `copied` output lists the first "
+                     f"{MAX_FILES_OUTPUT} of them; the table above and files.txt have "
+                     "them all")
     if notes:
         parts.append("**Notes**\n\n" + "\n".join(f"- {md.escape(n)}" for n in notes))
     return "\n\n".join(parts)
@@ -95,13 +100,15 @@ def container_row(found: Found) -> tuple[str, ...]:
 
 
 def copy_row(result: CopyResult) -> tuple[str, ...]:
-    """The files copied, then what was skipped (symlinks, devices) or went wrong."""
+    """The files copied (where they landed, relative to the folder), then what was
+    skipped (symlinks, devices, a destination another copy took) or went wrong. Names
+    come from the container: code spans with `|` escaped, so none adds a column."""
     if result.missing:
         files = "missing"
     else:
-        files = "<br>".join([md.inline_code(f) for f in result.files]
+        files = "<br>".join([md.cell_code(f) for f in result.files]
                             + [md.cell(n) for n in result.notes])
-    return (md.inline_code(str(result.spec)), md.cell(result.container), files)
+    return (md.cell_code(str(result.spec)), md.cell(result.container), files)
 
 
 def teardown_markdown(settings: CollectOptions, collection: Collection) -> str:
@@ -144,9 +151,24 @@ def files_output(written: Iterable[str], limit: int = MAX_FILES_OUTPUT) -> list[
     return sorted(top + [n for n in names if "/" in n][:max(0, limit - len(top))])
 
 
+def copied_files(collection: Collection, folder: OutputFolder) -> list[str]:
+    """The files copied out of containers that are in the folder, relative to it."""
+    written = set(folder.written)
+    return [f for f in collection.copied if f in written]
+
+
+def copied_output(settings: CollectOptions, collection: Collection, folder: OutputFolder,
+                  limit: int = MAX_FILES_OUTPUT) -> str:
+    """The `copied` output: one absolute path a line, as `path` is given, at most
+    `limit` of them. No name has a line break (those files are never written)."""
+    return "\n".join(str(settings.path / name)
+                     for name in copied_files(collection, folder)[:limit])
+
+
 def set_outputs(settings: CollectOptions, collection: Collection, folder: OutputFolder,
                 run: ActionRun) -> None:
     run.wf.set_output("path", str(settings.path))
     run.wf.set_output("files", files_output(folder.written))
+    run.wf.set_output("copied", copied_output(settings, collection, folder))
     run.wf.set_output("failed-services", collection.failed_services)
     run.wf.set_output("containers", [f.as_json() for f in collection.found])
