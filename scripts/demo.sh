@@ -6,8 +6,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 launch=(bash "$root/launcher/launch.sh")
 export STACKCI_IMAGE=${STACKCI_IMAGE:-build}
-# Offline machines build on the local stand-in of the pinned base image.
-if ! docker image inspect python:3.12-slim@sha256:78387bc3881b8273120a12ebe6c1ab22b018ccc2c9adf565ae1ac9b536e184ea >/dev/null 2>&1; then
+# Offline machines build on the local stand-in of the pinned base image (the Dockerfile's FROM).
+if ! docker image inspect "$(awk '$1 == "FROM" { print $2; exit }' "$root/Dockerfile")" >/dev/null 2>&1; then
   export STACKCI_PYTHON_IMAGE=${STACKCI_PYTHON_IMAGE:-python:3.12-slim}
 fi
 cd "$root/examples/demo"

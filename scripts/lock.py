@@ -1,4 +1,4 @@
-"""Write requirements.lock: the exact versions of stackci's runtime dependencies
+"""Write requirements.txt: the exact versions of stackci's runtime dependencies
 (the transitive closure, platform markers evaluated for Linux), as installed in the
 current environment. Run after changing dependencies: `.venv/bin/python scripts/lock.py`."""
 
@@ -37,7 +37,7 @@ def main() -> None:
              "# Regenerate with: .venv/bin/python scripts/lock.py"]
     ordered = sorted(pins.items(), key=lambda pin: pin[0].lower())
     lines += [f"{name}=={version}" for name, version in ordered]
-    (ROOT / "requirements.lock").write_text("\n".join(lines) + "\n")
+    (ROOT / "requirements.txt").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

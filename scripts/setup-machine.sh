@@ -364,10 +364,13 @@ build_stackci_image() {
     # Built the way the actions build it (`image: build`): through the launcher, tagged
     # by a hash of the sources, so tests and the demo find it already there. On an
     # offline machine the pinned base cannot be pulled: build on the local stand-in.
+    # The Dockerfile's FROM is the pinned public base (name:tag@digest, which Dependabot
+    # bumps); the stand-in cannot carry its digest, so the launcher rewrites that line.
     local pinned
-    pinned=$(sed -n 's/^ARG PYTHON_IMAGE=//p' "$REPO_ROOT/Dockerfile")
+    pinned=$(awk '$1 == "FROM" { print $2; exit }' "$REPO_ROOT/Dockerfile")
+    [[ -n "$pinned" ]] || die "no FROM line in $REPO_ROOT/Dockerfile"
     if ! have_or_pull "$pinned"; then
-        export STACKCI_PYTHON_IMAGE=python:3.12-slim
+        export STACKCI_PYTHON_IMAGE=$PYTHON_IMAGE
     fi
     STACKCI_IMAGE=build bash "$REPO_ROOT/launcher/launch.sh" --image >&2
 }

@@ -185,7 +185,7 @@ def _checkout_copy(tmp_path: Path) -> Path:
     for name in ("launcher", "src", "actions"):
         shutil.copytree(REPO / name, root / name,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    for name in ("Dockerfile", ".dockerignore", "pyproject.toml", "requirements.lock",
+    for name in ("Dockerfile", ".dockerignore", "pyproject.toml", "requirements.txt",
                  "README.md", "CHANGELOG.md", "ARCHITECTURE.md", "action.yml"):
         shutil.copy2(REPO / name, root / name)
     return root

@@ -20,7 +20,7 @@ from stackci_testing.docker import SESSION
 from stackci_testing.runner import REPO
 
 ACTION_FILES = ("action.yml", "actions", "launcher", "src", "Dockerfile", ".dockerignore",
-                "pyproject.toml", "requirements.lock", "README.md")
+                "pyproject.toml", "requirements.txt", "README.md")
 WORKFLOWS = REPO / "tests" / "e2e" / "workflows"
 
 
