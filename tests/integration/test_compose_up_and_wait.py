@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import queue
+import re
 import socket
 import textwrap
 import time
@@ -21,7 +22,7 @@ import docker
 import pytest
 
 from stackci.core.engine.events import ContainerEvent, ProjectEvents, stream_client
-from stackci_testing.docker import Stack
+from stackci_testing.docker import Stack, beside
 from stackci_testing.runner import Result, run_action
 
 pytestmark = pytest.mark.docker
@@ -1040,3 +1041,221 @@ def test_down_after_the_new_start_leaves_nothing(
         "label": f"com.docker.compose.project={stack.name}"})
     assert left == []
     assert networks == []
+
+
+# A chain with every condition kind, a named volume and two non-default networks with
+# labels of their own, a scaled service with a post_start hook (what Compose does at
+# start, which a start through the engine API would skip), and a one-shot.
+LIKE_COMPOSE = """
+services:
+  db:
+    image: busybox:1.36
+    command: ["sh", "-c", "echo db booting; sleep 0.3; touch /tmp/ready; echo db ready;
+                           exec sleep 300"]
+    healthcheck:
+      test: ["CMD", "test", "-f", "/tmp/ready"]
+      interval: 200ms
+      timeout: 30s
+      retries: 1000
+    volumes: ["data:/data"]
+    networks: [back]
+  migrate:
+    image: busybox:1.36
+    command: ["sh", "-c", "echo migrating; touch /data/migrated; echo migrated"]
+    volumes: ["data:/data"]
+    networks: [back]
+    depends_on:
+      db:
+        condition: service_healthy
+  api:
+    image: busybox:1.36
+    command: ["sh", "-c", "echo api up; exec sleep 300"]
+    scale: 2
+    networks: [back, front]
+    post_start:
+      - command: ["touch", "/tmp/hooked"]
+    depends_on:
+      db:
+        condition: service_healthy
+      migrate:
+        condition: service_completed_successfully
+  web:
+    image: busybox:1.36
+    command: ["sh", "-c", "echo web up; exec sleep 300"]
+    networks: [front]
+    depends_on:
+      api:
+        condition: service_started
+volumes:
+  data:
+    labels:
+      org.example.purpose: test-data
+networks:
+  back:
+    labels:
+      org.example.tier: back
+  front: {}
+"""
+
+
+def as_compose_made_it(docker_client: docker.DockerClient, stack: Stack) -> dict[str, Any]:
+    """What the engine holds of the project, with its name replaced by `<project>`: per
+    container its name, Compose labels, networks with their DNS aliases, mounts and
+    restart policy; the networks and volumes with their labels.
+
+    Every com.docker.compose.* label is compared, values modulo the project name, with
+    two deliberate exceptions, both differing between two plain `docker compose up` runs
+    as much as here:
+    - `depends_on` on a container lists its entries in the order of a Go map's
+      iteration, which Go randomizes: compared as a set.
+    - `config-hash` on a network or volume hashes its resolved configuration, which
+      holds its project-prefixed name (`name: <project>_back`, as `docker compose
+      config` shows): left out. That Compose takes the staged start's networks and
+      volumes for its own is checked instead by a later `up` recreating nothing.
+    A container's `config-hash` holds no project name and is compared as it is; the
+    working_dir and config_files labels are equal because both projects use the same
+    file in the same folder. The engine's own per-container values (ids, times,
+    addresses, the short-id alias) differ between any two runs and are left out."""
+    def norm(value: str) -> str:
+        # The shared folder first: the fixture named it after the first project.
+        return value.replace(str(stack.directory), "<folder>").replace(stack.name, "<project>")
+
+    def compose_labels(labels: dict[str, str] | None, *, hash_too: bool = True
+                       ) -> dict[str, str]:
+        found = {k: norm(v) for k, v in (labels or {}).items()
+                 if k.startswith(("com.docker.compose.", "org.example."))}
+        if "com.docker.compose.depends_on" in found:
+            found["com.docker.compose.depends_on"] = ",".join(sorted(
+                found["com.docker.compose.depends_on"].split(",")))
+        if not hash_too:
+            assert found.pop("com.docker.compose.config-hash", None)
+        return found
+
+    flt = {"label": f"com.docker.compose.project={stack.name}"}
+    containers = {}
+    for container in docker_client.containers.list(all=True, filters=flt):
+        attrs = container.attrs
+        containers[norm(container.name)] = {
+            "labels": compose_labels(container.labels),
+            "networks": {norm(net): sorted(norm(a) for a in info.get("Aliases") or []
+                                           if a != container.id[:12])
+                         for net, info in attrs["NetworkSettings"]["Networks"].items()},
+            "mounts": sorted((m["Type"], norm(m.get("Name", "")), m["Destination"])
+                             for m in attrs["Mounts"]),
+            "restart": attrs["HostConfig"]["RestartPolicy"]["Name"],
+        }
+    networks = {norm(n.name): {"labels": compose_labels(n.attrs.get("Labels"), hash_too=False),
+                               "driver": n.attrs.get("Driver")}
+                for n in docker_client.networks.list(filters=flt)}
+    volumes = {norm(v.name): {"labels": compose_labels(v.attrs.get("Labels"), hash_too=False),
+                              "driver": v.attrs.get("Driver")}
+               for v in docker_client.volumes.list(filters=flt)}
+    return {"containers": containers, "networks": networks, "volumes": volumes}
+
+
+def differences(ours: Any, theirs: Any, where: str = "") -> list[str]:
+    """Where two nested values differ, one line each (pytest's diff of two large
+    mappings shows only that they differ)."""
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        return [line for key in sorted(set(ours) | set(theirs))
+                for line in differences(ours.get(key), theirs.get(key), f"{where}/{key}")]
+    if isinstance(ours, list) and isinstance(theirs, list) and len(ours) == len(theirs):
+        return [line for index, (one, other) in enumerate(zip(ours, theirs, strict=True))
+                for line in differences(one, other, f"{where}/{index}")]
+    return [] if ours == theirs else [f"{where}: staged {ours!r}, compose {theirs!r}"]
+
+
+def wait_until_engine_says_healthy(docker_client: docker.DockerClient, stack: Stack) -> None:
+    """The staged start released db's dependents on StackCI's own healthcheck run; for
+    `ps` to be compared, the engine's health status must have caught up."""
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        [db] = docker_client.containers.list(all=True, filters={"label": [
+            f"com.docker.compose.project={stack.name}", "com.docker.compose.service=db"]})
+        if db.attrs["State"].get("Health", {}).get("Status") == "healthy":
+            return
+        time.sleep(0.1)
+    pytest.fail(f"db of {stack.name} never became healthy for the engine")
+
+
+def compose_sees(stack: Stack) -> dict[str, Any]:
+    """What `docker compose ps`, `logs` and `exec` tell of the project, the project's
+    name replaced by `<project>`."""
+    def norm(text: str) -> str:
+        return text.replace(str(stack.directory), "<folder>").replace(stack.name, "<project>")
+
+    ps = [json.loads(line) for line in
+          stack.compose("ps", "--all", "--format", "json").stdout.splitlines() if line.strip()]
+    # ID, times, Status ("Up 2 seconds") and RunningFor differ between any two runs;
+    # Networks comes in a Go map's (random) order.
+    listed = [{k: norm(str(entry[k])) for k in ("Name", "Service", "State", "Health",
+                                                "ExitCode", "Image", "Command",
+                                                "LocalVolumes", "Publishers")}
+              | {"Networks": sorted(norm(entry["Networks"]).split(","))} for entry in ps]
+    # Compose pads each line's prefix to the longest container name it has printed so
+    # far, which depends on the order the streams answer in: one space is kept.
+    logs = sorted(re.sub(r"^(\S+) +\| ", r"\1 | ", norm(line).rstrip()) for line in
+                  stack.compose("logs", "--no-color").stdout.splitlines() if line.strip())
+    execs = {}
+    for args in (("api", "test", "-f", "/tmp/hooked"),  # the post_start hook ran
+                 ("--index", "2", "api", "test", "-f", "/tmp/hooked"),
+                 ("db", "ls", "/data"),  # the one-shot ran on the shared volume
+                 ("web", "sh", "-c", "ping -c 1 -W 2 api >/dev/null && echo reached api"),
+                 ("migrate", "true")):  # exited: exec refuses, the same way
+        done = stack.compose("exec", "-T", *args, check=False)
+        execs[" ".join(args)] = (done.returncode, norm(done.stdout).strip(),
+                                 norm(done.stderr).strip())
+    return {"ps": listed, "logs": logs, "exec": execs}
+
+
+def down_and_leftovers(docker_client: docker.DockerClient, stack: Stack
+                       ) -> tuple[list[str], list[str]]:
+    """`docker compose down --volumes`: what it says it removed, and what is left."""
+    done = stack.compose("down", "--volumes", "--timeout", "1")
+    removed = sorted(line.split()[1].replace(stack.name, "<project>") for line in
+                     (done.stdout + done.stderr).splitlines() if line.strip().endswith("Removed"))
+    flt = {"label": f"com.docker.compose.project={stack.name}"}
+    left = [c.name for c in docker_client.containers.list(all=True, filters=flt)]
+    left += [n.name for n in docker_client.networks.list(filters=flt)]
+    left += [v.name for v in docker_client.volumes.list(filters=flt)]
+    return removed, left
+
+
+def test_the_staged_start_makes_the_stack_docker_compose_up_makes(
+        stack: Stack, wf_env: dict[str, str], docker_client: docker.DockerClient) -> None:
+    stack.write(LIKE_COMPOSE)
+    result = up(stack, wf_env)
+    assert result.code == 0, result
+    assert "api: starting (" in result.stdout  # the staged start really ran
+    with beside(stack) as composed:
+        composed.compose("up", "--detach")
+        for project in (stack, composed):
+            wait_until_engine_says_healthy(docker_client, project)
+
+        ours, theirs = (as_compose_made_it(docker_client, s) for s in (stack, composed))
+        assert sorted(ours["containers"]) == [
+            "<project>-api-1", "<project>-api-2", "<project>-db-1", "<project>-migrate-1",
+            "<project>-web-1"]
+        assert sorted(ours["networks"]) == ["<project>_back", "<project>_front"]
+        assert sorted(ours["volumes"]) == ["<project>_data"]
+        assert differences(ours, theirs) == []
+
+        seen = compose_sees(stack)
+        assert differences(seen, compose_sees(composed)) == []
+        assert all(code == 0 for code, _, _ in list(seen["exec"].values())[:4]), seen["exec"]
+        assert seen["exec"]["migrate true"][0] != 0  # a stopped container, in both
+        assert "migrate-1 | migrated" in seen["logs"], seen["logs"]
+
+        # Compose finds nothing to recreate in either (containers, networks, volumes
+        # all current); it starts the exited one-shot again, in both.
+        again = [{line.strip().replace(s.name, "<project>") for line in
+                  s.compose("up", "--detach").stderr.splitlines() if line.strip()}
+                 for s in (stack, composed)]
+        assert again[0] == again[1]
+        assert not [line for line in again[0] if "Recreate" in line or "Created" in line]
+
+        ours_down, theirs_down = (down_and_leftovers(docker_client, s)
+                                  for s in (stack, composed))
+        assert ours_down == theirs_down
+        assert ours_down[1] == [], ours_down
+        assert "<project>_data" in ours_down[0]

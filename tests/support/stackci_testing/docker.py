@@ -66,6 +66,17 @@ def stack_in(base: Path) -> Iterator[Stack]:
         stack.down()
 
 
+@contextmanager
+def beside(stack: Stack) -> Iterator[Stack]:
+    """A second project of the same compose file: the same folder, a name of its own
+    (leak-checked like every test project), removed afterwards whatever happened."""
+    other = Stack(TEST_PREFIX + uuid.uuid4().hex[:8], stack.directory)
+    try:
+        yield other
+    finally:
+        other.down()
+
+
 def _project_objects(client: docker.DockerClient, token: str) -> list[tuple[str, Any]]:
     """(kind, object) for every container, network and volume of a compose project
     whose name holds `token`."""
