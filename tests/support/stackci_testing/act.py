@@ -74,11 +74,13 @@ def make_repo(tmp: Path, extra: Mapping[str, Path] | None = None) -> Path:
 
 def run_act(repo: Path, workflow: str, event_name: str = "push",
             event: Mapping[str, object] | None = None, env: Mapping[str, str] | None = None,
-            secrets: Mapping[str, str] | None = None, timeout: float = 900) -> ActRun:
-    """Run tests/e2e/workflows/<workflow> in `repo`; steps write results to $RESULT_DIR."""
+            secrets: Mapping[str, str] | None = None, timeout: float = 900,
+            workflows: Path = WORKFLOWS) -> ActRun:
+    """Run <workflows>/<workflow> (tests/e2e/workflows unless told) in `repo`; steps
+    write results to $RESULT_DIR."""
     results = repo.parent / "results"
     results.mkdir(exist_ok=True)
-    cmd = [act_binary(), event_name, "--workflows", str(WORKFLOWS / workflow),
+    cmd = [act_binary(), event_name, "--workflows", str(workflows / workflow),
            "--platform", "ubuntu-latest=-self-hosted",
            "--env", f"RESULT_DIR={results}",
            # The default compose project name derives from the run id: one of its own,
