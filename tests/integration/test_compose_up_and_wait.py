@@ -868,10 +868,13 @@ def test_a_pull_failure_is_blamed_once_with_its_cause(stack: Stack, wf_env: dict
     errors = error_messages(result)
     assert set(errors) == {"compose"}, errors
     assert "no such image" in errors["compose"].lower(), errors
+    # The ready start runs `docker compose create` first, and says that is what failed.
+    command = "create" if start_mode == "ready" else "up"
+    assert errors["compose"].startswith(f"docker compose {command} failed: "), errors
     services = services_output(result)
     for name in ("ghost", "spirit"):
         assert services[name]["reason"] == \
-            "was not started because docker compose up failed (see its error)"
+            f"was not started because docker compose {command} failed (see its error)"
 
 
 def test_a_healthcheck_service_never_started_does_not_say_health_none(
@@ -938,6 +941,77 @@ def chain(*, interval_yaml: str = SLOW_ENGINE_HEALTHCHECK) -> str:
         web=service("exec sleep 300",
                     "depends_on:\n  api:\n    condition: service_healthy"),
     )
+
+
+# What really makes `docker compose create` fail (tried on Compose 2.40.3): an image
+# reference that is not one, an external network that is not there, an image missing
+# with `pull: never` (test_a_pull_failure_is_blamed_once_with_its_cause). `compose
+# config` accepts all three. A host port already taken is not one: create never binds
+# ports, the start does (test_a_port_taken_fails_the_start_not_the_create).
+CREATE_FAILURES = [
+    ("not an image reference",
+     service("exec sleep 300", image="stackci-test/Not-Lowercase:1"), "",
+     "invalid reference format: repository name must be lowercase"),
+    ("a missing external network",
+     service("exec sleep 300", "networks: [outside]"),
+     f"networks:\n  outside:\n    external: true\n    name: stackci-test-{uuid.uuid4().hex}\n",
+     "declared as external, but could not be found"),
+]
+
+
+def gated(api_body: str) -> str:
+    """A stack with a service_healthy condition, so that the staged start runs."""
+    return compose(
+        db=service("touch /tmp/ready; exec sleep 300", HEALTHCHECK),
+        api=api_body + "    depends_on:\n      db:\n        condition: service_healthy\n")
+
+
+@pytest.mark.parametrize(("api_body", "top_level", "said"), [c[1:] for c in CREATE_FAILURES],
+                         ids=[c[0] for c in CREATE_FAILURES])
+def test_a_failed_create_says_the_create_failed_in_composes_words(
+        stack: Stack, wf_env: dict[str, str], docker_client: docker.DockerClient,
+        tmp_path: Path, api_body: str, top_level: str, said: str) -> None:
+    stack.write(gated(api_body) + top_level)
+    result = up(stack, wf_env)
+    assert result.code == 1, result
+    [error] = result.errors()  # the create's, once; no service blamed again
+    assert error.title == "compose-up-and-wait: docker compose create"
+    assert error.message.startswith("docker compose create failed: "), error
+    assert said in error.message, error
+    assert "compose up failed" not in result.stdout + result.stderr
+    assert "docker compose create failed after " in result.stdout
+    assert "::group::docker compose create" in result.stdout
+    for name in ("db", "api"):
+        assert services_output(result)[name]["reason"] == \
+            "was not started because docker compose create failed (see its error)"
+    assert not docker_client.containers.list(filters={
+        "label": f"com.docker.compose.project={stack.name}"})  # nothing runs
+
+    # On a laptop, the same words on stderr, and the same exit code.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GITHUB_", "INPUT_", "RUNNER_", "STACKCI_"))}
+    laptop = run_action(ACTION, {"working-directory": str(stack.directory),
+                                 "project-name": stack.name}, env, cwd=tmp_path)
+    assert laptop.code == 1, laptop
+    assert "error: compose-up-and-wait: docker compose create: docker compose create " \
+        "failed: " in laptop.stderr, laptop
+    assert said in laptop.stderr
+    assert "compose up failed" not in laptop.stderr
+
+
+def test_a_port_taken_fails_the_start_not_the_create(
+        stack: Stack, wf_env: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = up(stack, wf_env, gated(service(
+            "exec sleep 300", f'ports: ["127.0.0.1:{port}:80"]')))
+    assert result.code == 1, result
+    errors = error_messages(result)
+    assert set(errors) == {"api"}, errors  # the create went well
+    assert errors["api"].startswith("api: could not be started: "), errors
+    assert "create failed" not in result.stdout
 
 
 def test_a_chain_starts_each_level_when_its_dependency_really_is_ready(

@@ -547,10 +547,20 @@ def test_a_start_that_compose_refused_fails_those_services() -> None:
 
 def test_a_failed_create_blames_every_service_on_it() -> None:
     run = staged_chain()
-    run.send(UpDone(1, "Error: No such image: x", T0 + 1), T0 + 1)
+    effects = run.send(UpDone(1, "Error: No such image: x", T0 + 1), T0 + 1)
+    assert [e.text for e in effects if isinstance(e, Say)] == [
+        "docker compose create failed after 1.0 s"]  # the create, once; no `up` failed
     run.send(Snapshot(T0 + 1, (), after_up=True), T0 + 1)
     assert started(run) == []
-    assert run.failure("db") == "was not started because docker compose up failed (see its error)"
+    assert run.failure("db") == \
+        "was not started because docker compose create failed (see its error)"
+    assert run.machine.services["db"].blamed_on_up
+
+
+def test_a_create_still_running_is_named_as_such() -> None:
+    run = staged_chain()
+    assert run.machine.pending_reason(run.machine.services["db"], T0 + 3) == \
+        "no container was started within 3.0 s (docker compose create is still running)"
 
 
 def test_a_healthy_condition_on_a_service_without_healthcheck_blocks_at_once() -> None:

@@ -162,11 +162,11 @@ def run(settings: Settings, run: ActionRun) -> None:
         started = time.time()
         staged = settings.start_mode == "ready" and model.has_start_conditions()
         arguments = settings.create_arguments() if staged else settings.up_arguments()
-        up = ComposeUp(start_compose(project, *arguments))
+        up = ComposeUp(start_compose(project, *arguments), arguments[0])
         client, result = _watch(wf, settings, model, up, started,
                                 start=_starter(project) if staged else None)
         if result.up_output.strip() and wf.debug_enabled:
-            wf.debug("docker compose up said:\n" + result.up_output.rstrip())
+            wf.debug(f"docker compose {result.up_command} said:\n" + result.up_output.rstrip())
     from stackci.readiness.report import build_reports, summary_table  # noqa: PLC0415
 
     reports = build_reports(result, client)

@@ -170,6 +170,9 @@ class WaitMachine:
         self.up_done: UpDone | None = None
         self.events_alive = True
         self.staged = staged
+        # What `up` (the process the UpDone is the end of) runs: in the staged start,
+        # `docker compose create`; its failure is worded as that, not as an `up`.
+        self.up_command = "create" if staged else "up"
         self.created: UpDone | None = None  # staged: the end of `docker compose create`
         self.released: dict[str, float] = {}  # staged: service -> when it was started
         self.start_pending: set[str] = set()  # staged: asked to start, not done yet
@@ -255,8 +258,11 @@ class WaitMachine:
         return [max(running) + self.settle]
 
     def pending_reason(self, service: ServiceWatch, now: float) -> str:
+        starting = "" if self.up_done is not None else (
+            "docker compose create" if self.staged and self.created is None
+            else "docker compose up")
         return verdicts.pending_reason(service, now=now, started=self.started,
-                                       up_done=self.up_done is not None, settle=self.settle)
+                                       starting=starting, settle=self.settle)
 
     def known_containers(self) -> frozenset[str]:
         """Containers that events have told of as started."""
@@ -280,7 +286,7 @@ class WaitMachine:
         if done.code == 0:
             self._debug(f"docker compose up -d finished after {seconds:.2f} s")
         else:
-            self._say(f"docker compose up failed after {seconds:.1f} s")
+            self._say(f"docker compose {self.up_command} failed after {seconds:.1f} s")
         # Containers that `up` found current were not restarted: no event names them.
         # Those that events already told of as started need no inspecting.
         self._effects.append(InspectProject(self.known_containers()))
@@ -288,8 +294,8 @@ class WaitMachine:
     def _fail_never_started(self) -> None:
         assert self.up_done is not None
         up_failed = self.up_done.code != 0
-        reason = ("was not started because docker compose up failed (see its error)"
-                  if up_failed else "no container was started for it")
+        reason = (f"was not started because docker compose {self.up_command} failed "
+                  "(see its error)" if up_failed else "no container was started for it")
         for service in self.services.values():
             never_started = not any(c.starts for c in service.containers.values())
             if never_started and not service.settled:
@@ -302,8 +308,8 @@ class WaitMachine:
         self.created = done
         seconds = done.at - self.started
         if done.code != 0:
-            self._say(f"docker compose create failed after {seconds:.1f} s")
-            self._on_up_done(done)  # nothing was started: every service is blamed on it
+            # Nothing was started: every service is blamed on the create, which says so.
+            self._on_up_done(done)
             return
         self._debug(f"docker compose create finished after {seconds:.2f} s")
         # Containers already running (an earlier `up`) are adopted before releasing.

@@ -187,9 +187,10 @@ def explain_failure(wf: Workflow, result: WaitResult, reports: list[ServiceRepor
                      title=f"compose-up-and-wait: {report.name} not ready")
     up_problem = _up_problem(result)
     if up_problem:
-        with wf.group("docker compose up"):
+        command = f"docker compose {result.up_command}"
+        with wf.group(command):
             wf.log(result.up_output.rstrip() or "(no output)")
-        wf.error(up_problem, title="compose-up-and-wait: docker compose up")
+        wf.error(up_problem, title=f"compose-up-and-wait: {command}")
     names = ", ".join(r.name for r in failing)
     message = (f"{len(failing)} of {len(reports)} services not ready: {names}" if failing
                else up_problem)
@@ -201,9 +202,12 @@ def explain_failure(wf: Workflow, result: WaitResult, reports: list[ServiceRepor
 
 
 def _up_problem(result: WaitResult) -> str:
+    """What went wrong with the Compose command that started the stack (`up`, or in the
+    staged start `create`, named as such), in Compose's last words."""
+    command = f"docker compose {result.up_command}"
     if result.up_code is None:
-        return "docker compose up had not finished when the wait ended, and was stopped"
+        return f"{command} had not finished when the wait ended, and was stopped"
     if result.up_code != 0:
         lines = [line.strip() for line in result.up_output.splitlines() if line.strip()]
-        return f"docker compose up failed: {lines[-1] if lines else f'exit code {result.up_code}'}"
+        return f"{command} failed: {lines[-1] if lines else f'exit code {result.up_code}'}"
     return ""

@@ -128,6 +128,7 @@ class WaitResult:
     finished: float
     up_code: int | None  # None: `up` was still running and was stopped
     up_output: str
+    up_command: str = "up"  # what `up` ran: `up`, or `create` in the staged start
 
     @property
     def ok(self) -> bool:

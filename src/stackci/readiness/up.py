@@ -15,8 +15,12 @@ UP_STOP_GRACE = 5.0
 
 
 class ComposeUp:
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
+    """`command`: what `proc` runs (`up`, or `create` in the staged start), for what
+    is said about it."""
+
+    def __init__(self, proc: subprocess.Popen[str], command: str = "up") -> None:
         self.proc = proc
+        self.command = command
         self.ended: UpDone | None = None  # as the reading thread saw it end
         self._reader: threading.Thread | None = None
 
@@ -35,7 +39,7 @@ class ComposeUp:
         it had to be stopped."""
         stopped = self.proc.poll() is None
         if stopped:
-            say("stopping docker compose up, which was still running")
+            say(f"stopping docker compose {self.command}, which was still running")
             self.proc.terminate()
         if self._reader is None:  # the watch broke off before it began
             self.watch(lambda _: None)

@@ -88,10 +88,12 @@ def ready_detail(service: ServiceWatch) -> str:
 
 
 def pending_reason(service: ServiceWatch, *, now: float, started: float,
-                   up_done: bool, settle: float) -> str:
+                   starting: str, settle: float) -> str:
     """Why `service` is not ready yet, in the words of its first pending check.
-    `started`: when the wait began; `up_done`: whether `docker compose up` has ended;
+    `started`: when the wait began; `starting`: the Compose command still starting the
+    stack (`docker compose up`, or `create` in the staged start), "" once it ended;
     `settle`: how long a service ready only by running has to run."""
+    up_done = not starting
     containers = service.ordered_containers()
     begin = service.first_start if service.own_timeout and service.first_start else started
     waited = seconds(now - begin)
@@ -101,7 +103,7 @@ def pending_reason(service: ServiceWatch, *, now: float, started: float,
                   f"only by running, it has to keep running {seconds(settle)}")
         return reason + (f"; earlier it {service.problem}" if service.problem else "")
     if not containers:
-        still = "" if up_done else " (docker compose up is still running)"
+        still = f" ({starting} is still running)" if starting else ""
         return f"no container was started within {waited}{still}"
     if len(containers) < service.plan.replicas:
         return (f"only {len(containers)} of {service.plan.replicas} containers were "

@@ -136,7 +136,7 @@ class StackWatcher:
         done = up.ended
         return WaitResult(machine.services, started, time.time(),
                           None if stopped or done is None else done.code,
-                          done.output if done else "")
+                          done.output if done else "", machine.up_command)
 
     def _next_message(self, machine: WaitMachine) -> Message | None:
         wake = machine.wake_at(time.time())
