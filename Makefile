@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
-WORKFLOW_FILES := $(wildcard .github/workflows/*.yml examples/workflows/*.yml tests/e2e/workflows/*.yml)
+WORKFLOW_FILES := $(wildcard .github/workflows/*.yml examples/workflows/*.yml examples/*/.github/workflows/*.yml tests/e2e/workflows/*.yml)
 ACTION_FILES := action.yml $(wildcard actions/*/action.yml)
 
 .PHONY: setup venv machine lint test unit demo bench clean

@@ -143,10 +143,10 @@ class SmtpServer:
     """`mode`: plain (no TLS offered), starttls, or ssl (implicit TLS)."""
 
     def __init__(self, certificates: Certificates, mode: str = "starttls",
-                 auth: bool = True, only_mechanism: str = "") -> None:
+                 auth: bool = True, only_mechanism: str = "", port: int = 0) -> None:
         self.handler = Handler()
         self.mode = mode
-        self.port = free_port()
+        self.port = port or free_port()
         kwargs: dict[str, Any] = {"hostname": "127.0.0.1", "port": self.port,
                                   "authenticator": self.handler.authenticate if auth else None,
                                   # Over implicit TLS aiosmtpd does not see TLS: it is.

@@ -1,0 +1,92 @@
+"""Run an example pipeline (examples/<name>/) under act exactly as a team would have it:
+the example's files committed in a consumer repository of their own, its workflow file
+as written, `stackci/stackci@v1` mapped to a repository holding this checkout's actions
+(`--local-repository`), and upload/download-artifact mapped, by the SHA the example
+pins, to the stand-ins in tests/e2e/standin-actions (artifacts kept on disk)."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from stackci_testing.act import act_binary, make_repo
+from stackci_testing.docker import SESSION
+from stackci_testing.runner import REPO
+
+EXAMPLES = REPO / "examples"
+STANDIN_ACTIONS = REPO / "tests" / "e2e" / "standin-actions"
+_REMOTE = re.compile(r"uses:\s*(actions/(?:upload|download)-artifact)@([0-9a-f]{40}|v\d\S*)")
+_JOB_END = re.compile(r"^\[[^\]]*?/([^\]/]+)\]\s+🏁\s+Job (succeeded|failed)", re.MULTILINE)
+
+
+@dataclass
+class ExampleRun:
+    code: int
+    log: str
+    artifacts: Path
+    repo: Path
+
+    @property
+    def jobs(self) -> dict[str, str]:
+        """Each job that ran and how it ended: `succeeded` or `failed`."""
+        return dict(_JOB_END.findall(self.log))
+
+    def __str__(self) -> str:
+        return f"act exit {self.code}\n{self.log[-12000:]}"
+
+
+def _commit(folder: Path) -> None:
+    git = ["git", "-c", "user.email=e2e@stackci.test", "-c", "user.name=e2e"]
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=folder, check=True)
+    subprocess.run(["git", "remote", "add", "origin", "https://github.com/octo/app.git"],
+                   cwd=folder, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=folder, check=True)
+    subprocess.run([*git, "commit", "-qm", "example"], cwd=folder, check=True)
+
+
+def consumer_repo(tmp: Path, example: str,
+                  change: Callable[[Path], None] | None = None) -> Path:
+    """The example's files as a repository of their own; `change` edits them first (a
+    failing test, a crashing service) without touching the workflow."""
+    repo = tmp / "consumer"
+    shutil.copytree(EXAMPLES / example, repo)
+    if change is not None:
+        change(repo)
+    _commit(repo)
+    return repo
+
+
+def run_example(tmp: Path, repo: Path, workflow: str, event_name: str = "push",
+                env: Mapping[str, str] | None = None,
+                variables: Mapping[str, str] | None = None,
+                timeout: float = 900) -> ExampleRun:
+    actions = make_repo(tmp / "stackci")  # what `stackci/stackci@v1` resolves to
+    artifacts = tmp / "artifacts"
+    artifacts.mkdir()
+    workflow_file = repo / ".github" / "workflows" / workflow
+    cmd = [act_binary(), event_name, "--workflows", str(workflow_file),
+           "--platform", "ubuntu-latest=-self-hosted",
+           "--local-repository", f"stackci/stackci@v1={actions}",
+           "--env", f"GITHUB_RUN_ID={SESSION}{random.randrange(10**6)}",
+           "--env", f"STANDIN_ARTIFACTS={artifacts}",
+           # No registry here: the actions run this checkout's image, built once.
+           "--env", "STACKCI_IMAGE=build",
+           "--env", "STACKCI_PYTHON_IMAGE=python:3.12-slim"]
+    for action, ref in sorted(set(_REMOTE.findall(workflow_file.read_text()))):
+        standin = tmp / "standins" / action.split("/")[1]
+        shutil.copytree(STANDIN_ACTIONS / action.split("/")[1], standin)
+        _commit(standin)
+        cmd += ["--local-repository", f"{action}@{ref}={standin}"]
+    for name, value in (env or {}).items():
+        cmd += ["--env", f"{name}={value}"]
+    for name, value in (variables or {}).items():
+        cmd += ["--var", f"{name}={value}"]
+    proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=timeout,
+                          check=False, env=dict(os.environ))
+    return ExampleRun(proc.returncode, proc.stdout + proc.stderr, artifacts, repo)
