@@ -6,6 +6,7 @@ pins, to the stand-ins in tests/e2e/standin-actions (artifacts kept on disk)."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -65,7 +66,14 @@ def consumer_repo(tmp: Path, example: str,
 def run_example(tmp: Path, repo: Path, workflow: str, event_name: str = "push",
                 env: Mapping[str, str] | None = None,
                 variables: Mapping[str, str] | None = None,
+                secrets: Mapping[str, str] | None = None,
+                event: Mapping[str, object] | None = None,
                 timeout: float = 900) -> ExampleRun:
+    """Run `repo`'s .github/workflows/<workflow> for `event_name` (with `event` as the
+    payload when given). `env` and `variables` (`vars.*`) are passed to act; `secrets`
+    by name only, their values through act's environment. Each call of a test gets a
+    fresh `tmp` (several runs in one test: a sub-folder each)."""
+    tmp.mkdir(parents=True, exist_ok=True)
     actions = make_repo(tmp / "stackci")  # what `stackci/stackci@v1` resolves to
     artifacts = tmp / "artifacts"
     artifacts.mkdir()
@@ -87,6 +95,12 @@ def run_example(tmp: Path, repo: Path, workflow: str, event_name: str = "push",
         cmd += ["--env", f"{name}={value}"]
     for name, value in (variables or {}).items():
         cmd += ["--var", f"{name}={value}"]
+    for name in secrets or {}:
+        cmd += ["--secret", name]  # by name: the value comes from act's environment
+    if event is not None:
+        event_file = tmp / "event.json"
+        event_file.write_text(json.dumps(event))
+        cmd += ["--eventpath", str(event_file)]
     proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=timeout,
-                          check=False, env=dict(os.environ))
+                          check=False, env={**os.environ, **(secrets or {})})
     return ExampleRun(proc.returncode, proc.stdout + proc.stderr, artifacts, repo)
