@@ -22,7 +22,9 @@ from stackci_testing.runner import REPO
 
 EXAMPLES = REPO / "examples"
 STANDIN_ACTIONS = REPO / "tests" / "e2e" / "standin-actions"
-_REMOTE = re.compile(r"uses:\s*(actions/(?:upload|download)-artifact)@([0-9a-f]{40}|v\d\S*)")
+# A remote action with a stand-in folder of the same name (tests/e2e/standin-actions/
+# <name>): actions/upload-artifact, actions/setup-python, ... actions/checkout is act's own.
+_REMOTE = re.compile(r"uses:\s*([\w.-]+/([\w.-]+))@([0-9a-f]{40}|v\d\S*)")
 _JOB_END = re.compile(r"^\[[^\]]*?/([^\]/]+)\]\s+🏁\s+Job (succeeded|failed)", re.MULTILINE)
 
 
@@ -86,10 +88,14 @@ def run_example(tmp: Path, repo: Path, workflow: str, event_name: str = "push",
            # No registry here: the actions run this checkout's image, built once.
            "--env", "STACKCI_IMAGE=build",
            "--env", "STACKCI_PYTHON_IMAGE=python:3.12-slim"]
-    for action, ref in sorted(set(_REMOTE.findall(workflow_file.read_text()))):
-        standin = tmp / "standins" / action.split("/")[1]
-        shutil.copytree(STANDIN_ACTIONS / action.split("/")[1], standin)
-        _commit(standin)
+    texts = [p.read_text() for p in (repo / ".github" / "workflows").glob("*.y*ml")]
+    for action, name, ref in sorted({m for t in texts for m in _REMOTE.findall(t)}):
+        if action.startswith("stackci/") or not (STANDIN_ACTIONS / name).is_dir():
+            continue
+        standin = tmp / "standins" / f"{name}@{ref}"
+        if not standin.exists():
+            shutil.copytree(STANDIN_ACTIONS / name, standin)
+            _commit(standin)
         cmd += ["--local-repository", f"{action}@{ref}={standin}"]
     for name, value in (env or {}).items():
         cmd += ["--env", f"{name}={value}"]
