@@ -72,3 +72,30 @@ def test_what_counts_as_pinned(ref: str, ok: bool) -> None:
 def test_own_and_local_actions_are_exempt() -> None:
     assert not third_party("./actions/collect-logs")
     assert not third_party("stackci/stackci/actions/collect-logs@v1")
+
+
+@pytest.mark.parametrize("name", ["release.yml", "smoke.yml"])
+def test_each_job_has_its_own_permissions_and_a_timeout(name: str) -> None:
+    spec = yaml.safe_load((REPO / ".github" / "workflows" / name).read_text())
+    assert spec["permissions"] == {}  # nothing by default: each job says what it needs
+    for job_id, job in spec["jobs"].items():
+        assert "permissions" in job, f"{name}: job {job_id} has no permissions"
+        assert isinstance(job.get("timeout-minutes"), int), f"{name}: {job_id} has no timeout"
+
+
+@pytest.mark.parametrize("name", ["release.yml", "smoke.yml"])
+def test_no_expression_is_expanded_inside_run(name: str) -> None:
+    spec = yaml.safe_load((REPO / ".github" / "workflows" / name).read_text())
+    for job_id, job in spec["jobs"].items():
+        for step in job.get("steps", []):
+            assert "${{" not in step.get("run", ""), \
+                f"{name}: {job_id}: pass values to run: through env:, {step}"
+
+
+def test_only_the_publishing_and_attesting_jobs_may_mint_an_oidc_token() -> None:
+    spec = yaml.safe_load((REPO / ".github" / "workflows" / "release.yml").read_text())
+    minting = {job_id for job_id, job in spec["jobs"].items()
+               if job["permissions"].get("id-token") == "write"}
+    # PyPI's trusted publishing, and Sigstore's signature of the build attestation.
+    assert minting == {"pypi", "attest"}
+    assert spec["jobs"]["pypi"]["permissions"] == {"id-token": "write"}
