@@ -81,6 +81,9 @@ def set_readme_versions(text: str, version: str) -> str:
 
     def uses(match: re.Match[str]) -> str:
         parts = match.group(2).count(".")
+        if parts == 0 and major == 0:
+            # Before 1.0 README's examples name the v1 line ahead of time (it says so).
+            return match.group(0)
         shown = (str(major), f"{major}.{minor}", version)[parts]
         return f"{match.group(1)}{shown}"
 

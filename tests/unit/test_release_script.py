@@ -46,6 +46,7 @@ README = textwrap.dedent("""\
     or `stackci/stackci@v0.1.0`, image `ghcr.io/stackci/stackci:0.1.0`,
     `pip install stackci==0.1.0`.
     Not ours: `actions/checkout@v4`, and `stackci/stackci@<sha>` stays.
+    Ahead of 1.0: `stackci/stackci/actions/label-gate@v1`.
     """)
 
 
@@ -70,6 +71,7 @@ def test_bump_sets_the_version_in_every_place(root: Path) -> None:
     assert (root / "launcher/release-image").read_text() == "ghcr.io/stackci/stackci:0.2.0\n"
     readme = (root / "README.md").read_text()
     assert "compose-up-and-wait@v0`" in readme
+    assert "label-gate@v1`" in readme  # before 1.0 a major tag in README is left alone
     assert "`stackci/stackci@v0.2`" in readme
     assert "`stackci/stackci@v0.2.0`" in readme
     assert "ghcr.io/stackci/stackci:0.2.0" in readme
@@ -84,7 +86,18 @@ def test_a_new_major_moves_the_major_tag_in_readme(root: Path) -> None:
     readme = (root / "README.md").read_text()
     assert "compose-up-and-wait@v1`" in readme
     assert "`stackci/stackci@v1.0`" in readme
-    assert release.readme_versions(readme) == ["1.0.0", "1", "1.0", "1.0.0", "1.0.0"]
+    assert release.readme_versions(readme) == ["1.0.0", "1", "1.0", "1.0.0", "1", "1.0.0"]
+
+
+def test_from_1_0_on_a_new_major_rewrites_the_major_tags(root: Path) -> None:
+    release.bump(root, "1.0.0", TODAY)
+    (root / "CHANGELOG.md").write_text((root / "CHANGELOG.md").read_text().replace(
+        "### Added\n\n### Changed", "### Added\n- more.\n\n### Changed", 1))
+    release.bump(root, "2.0.0", TODAY)
+    readme = (root / "README.md").read_text()
+    assert "compose-up-and-wait@v2`" in readme
+    assert "label-gate@v2`" in readme
+    assert set(release.readme_versions(readme)) == {"2.0.0", "2", "2.0"}
 
 
 def test_bump_moves_unreleased_under_the_new_version(root: Path) -> None:
@@ -130,7 +143,10 @@ def test_the_real_changelog_and_readme_survive_a_bump(tmp_path: Path) -> None:
     assert changelog.index("## [Unreleased]") < changelog.index(f"## [{new}] - 2026-05-04")
     assert release.changelog_section(changelog, new).strip()
     readme = (tmp_path / "README.md").read_text()
-    assert all(release.shown_version_agrees(v, new) for v in release.readme_versions(readme))
+    shown = release.readme_versions(readme)
+    assert new in shown
+    # Before 1.0 the examples' major tag (`@v1`) is left alone, as README says.
+    assert all(release.shown_version_agrees(v, new) for v in shown if "." in v or major)
     # Nothing but versions changed in README.
     before = (REPO / "README.md").read_text().splitlines()
     after = readme.splitlines()
