@@ -23,20 +23,30 @@ from stackci.core.runner.context import RunContext
 from stackci.core.runner.errors import ActionFailed, BadInputs, InputError
 from stackci.core.runner.inputs import InputReader
 from stackci.core.runner.workflow import Workflow
-from stackci.readiness.machine import RUNNING_SETTLE, ServiceSetup
 from stackci.readiness.smoke import SmokeCheck, parse_smoke, unknown_services
-from stackci.readiness.spec import AUTO, Check, ServiceWait, WaitSpecError, merge, parse_wait
+from stackci.readiness.spec import (
+    AUTO,
+    RUNNING_SETTLE,
+    Check,
+    ServiceWait,
+    WaitSpecError,
+    merge,
+    parse_wait,
+)
 from stackci.readiness.stack import BadExtension, StackModel, UnknownServices, load_stack
-from stackci.readiness.up import ComposeUp
 
 # The watching and reporting side needs docker-py and requests, which take about 0.1 s
 # to import: `run` imports it only once `docker compose up` is on its way, so that the
-# import overlaps with Compose's own start instead of delaying it.
+# import overlaps with Compose's own start instead of delaying it. The wait's machine
+# (machine.py, state.py, verdicts.py, about 10 ms) likewise: before the start, only what
+# reads and checks the inputs is imported.
 if TYPE_CHECKING:
     import docker
 
+    from stackci.readiness.machine import ServiceSetup
     from stackci.readiness.report import ServiceReport
     from stackci.readiness.state import WaitResult
+    from stackci.readiness.up import ComposeUp
 
 NAME = "compose-up-and-wait"
 PULL_POLICIES = ("missing", "always", "never")
@@ -162,7 +172,10 @@ def run(settings: Settings, run: ActionRun) -> None:
         started = time.time()
         staged = settings.start_mode == "ready" and model.has_start_conditions()
         arguments = settings.create_arguments() if staged else settings.up_arguments()
-        up = ComposeUp(start_compose(project, *arguments), arguments[0])
+        proc = start_compose(project, *arguments)
+        from stackci.readiness.up import ComposeUp  # noqa: PLC0415 - see the imports
+
+        up = ComposeUp(proc, arguments[0])
         client, result = _watch(wf, settings, model, up, started,
                                 start=_starter(project) if staged else None)
         if result.up_output.strip() and wf.debug_enabled:
@@ -300,6 +313,8 @@ def _setups(settings: Settings, model: StackModel) -> list[ServiceSetup]:
     """Per service: its plan, its checks (the input's over the compose file's), its
     time limit and its probe interval. A one-shot that another service names with
     `service_completed_successfully` has to complete, not merely run."""
+    from stackci.readiness.machine import ServiceSetup  # noqa: PLC0415 - see the imports
+
     setups = []
     must_complete = model.must_complete()
     for name, plan in model.services.items():

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from stackci.core.engine.containers import ContainerState
 from stackci.core.engine.events import ContainerEvent
 from stackci.readiness import verdicts
-from stackci.readiness.spec import AUTO, Check
+from stackci.readiness.spec import AUTO, RUNNING_SETTLE, Check
 from stackci.readiness.stack import Dependency, ServicePlan
 from stackci.readiness.state import (
     HEALTHCHECK,
@@ -22,9 +22,6 @@ from stackci.readiness.state import (
     ServiceWatch,
 )
 
-# How long a container ready only by running must stay up (see settle_deadlines): the
-# default of the `settle` input.
-RUNNING_SETTLE = 2.0
 # The engine may announce an OOM kill just after the container's `die` (both come from
 # containerd, on separate paths): an exit with 137 waits this long for it before the
 # verdict, so it reads "out of memory", not "code 137".

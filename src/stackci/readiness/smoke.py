@@ -20,7 +20,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from stackci.core.engine.containers import running_containers
 from stackci.core.text import markdown as md
 from stackci.readiness.spec import Check, WaitSpecError, parse_active_check, parse_duration_option
 
@@ -109,6 +108,8 @@ def unknown_services(checks: Sequence[SmokeCheck], services: Sequence[str]) -> l
 def run_smoke(checks: Sequence[SmokeCheck], client: docker.DockerClient, project: str,
               services: Sequence[str]) -> list[SmokeResult]:
     """Each check once, in order; every one runs, so one report shows them all."""
+    # Only here: parsing the input (before the start) needs neither.
+    from stackci.core.engine.containers import running_containers  # noqa: PLC0415
     from stackci.readiness.probes import ExecProbe, HttpProbe  # noqa: PLC0415 - docker-py
 
     def address(host: str) -> str | None:

@@ -30,6 +30,10 @@ SERVICE_OPTIONS = ("timeout", "interval")
 # The check a service gets when nothing is said: healthy when it has a healthcheck,
 # else running, or exited 0 (a one-shot job).
 AUTO = "auto"
+# How long a container ready only by running must stay up (the machine's
+# settle_deadlines): the default of the `settle` input. Here, not in machine.py, so that
+# reading the inputs does not import the machine.
+RUNNING_SETTLE = 2.0
 
 
 class WaitSpecError(ValueError):

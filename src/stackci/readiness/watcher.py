@@ -22,7 +22,6 @@ from stackci.core.engine.compose import ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LAB
 from stackci.core.engine.containers import ContainerState, running_containers
 from stackci.core.engine.events import ContainerEvent, ProjectEvents
 from stackci.readiness.machine import (
-    RUNNING_SETTLE,
     Effect,
     EngineEvent,
     ForgetAddress,
@@ -49,6 +48,7 @@ from stackci.readiness.probes import (
     make_probe,
     wait_for_kills,
 )
+from stackci.readiness.spec import RUNNING_SETTLE
 from stackci.readiness.state import HEALTHCHECK, Attempt, WaitResult
 from stackci.readiness.up import UP_STOP_GRACE, ComposeUp
 
