@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -69,6 +68,8 @@ def compose_binary() -> str:
             return str(path)
     except ImportError:
         pass
+    import shutil  # noqa: PLC0415 - only this fallback needs it (and its bz2, lzma: ~2 ms)
+
     found = shutil.which("docker-compose")
     if found:
         return found
