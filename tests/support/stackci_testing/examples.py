@@ -37,8 +37,9 @@ class ExampleRun:
 
     @property
     def jobs(self) -> dict[str, str]:
-        """Each job that ran and how it ended: `succeeded` or `failed`."""
-        return dict(_JOB_END.findall(self.log))
+        """Each job that ran and how it ended: `succeeded` or `failed`. act pads the names
+        of jobs that run side by side (`[wf/quality   ]`): the padding is not the name."""
+        return {name.rstrip(): end for name, end in _JOB_END.findall(self.log)}
 
     def __str__(self) -> str:
         return f"act exit {self.code}\n{self.log[-12000:]}"
