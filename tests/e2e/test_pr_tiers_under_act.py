@@ -221,6 +221,31 @@ def test_full_check_waits_for_the_label(tmp_path: Path, fake_github) -> None:  #
     assert fake_github.state.comments(REPO, pull.number) == []
 
 
+def unused_import(repo: Path) -> None:
+    trades = repo / "src" / "k2" / "trades.py"
+    text = trades.read_text()
+    trades.write_text(text.replace("from dataclasses import", "import os\nfrom dataclasses import"))
+
+
+@pytest.mark.e2e
+def test_pr_validation_alone_is_fast_and_needs_no_docker(tmp_path: Path) -> None:
+    """Tier 1 on a push to a pull request, as its own workflow: a lint error fails
+    `quality` (ruff names the file and line); the unit tests pass beside it."""
+    event = {"action": "synchronize", "number": 7,
+             "pull_request": {"number": 7, "head": {"ref": "enhance-binance"},
+                              "base": {"ref": "main"}},
+             "repository": {"full_name": REPO}}
+    result = run(tmp_path, "pr-validation.yml", unused_import, event_name="pull_request",
+                 event=event)
+    assert result.code != 0, result
+    assert result.jobs == {"quality": "failed", "unit-tests": "succeeded"}, result
+    assert "F401" in result.log
+    assert "src/k2/trades.py:5:8" in result.log
+    assert "7 passed" in result.log
+    assert not projects_of(result)  # no stack, no Docker
+    assert 'tests="7"' in (result.artifacts / "unit-test-results" / "junit-unit.xml").read_text()
+
+
 def crashing_minio(repo: Path) -> None:
     compose = repo / "docker-compose.yml"
     compose.write_text(compose.read_text().replace("k2-minio-secret", "short"))

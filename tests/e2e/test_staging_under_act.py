@@ -2,8 +2,8 @@
 (`uses: stackci/stackci/actions/<name>@v1` mapped to this checkout), stand-in images under
 the public names (a real Redis; Ollama, nginx and Prometheus stand-ins with the same
 commands, ports and health endpoints), artifacts on disk. Green once, then made to fail
-twice: a failing test and a Prometheus that crashes on its configuration, each reported
-where the team would look."""
+twice: a failing test on a pull request (the fake GitHub server gets the comment) and a
+Prometheus that crashes on its configuration, each reported where the team would look."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import docker
 import pytest
 import yaml
 
+from fake_github.fixtures import BOT, REPO, WRITER_TOKEN
 from stackci_testing import standins
 from stackci_testing.docker import leftovers
 from stackci_testing.examples import EXAMPLES, ExampleRun, consumer_repo, run_example
@@ -94,9 +95,9 @@ def images(docker_client: docker.DockerClient) -> None:
     standins.ensure(docker_client, IMAGES)
 
 
-def run(tmp_path: Path, change=None) -> ExampleRun:  # type: ignore[no-untyped-def]
+def run(tmp_path: Path, change=None, **kwargs) -> ExampleRun:  # type: ignore[no-untyped-def]
     repo = consumer_repo(tmp_path, "staging", change)
-    result = run_example(tmp_path, repo, "staging.yml")
+    result = run_example(tmp_path, repo, "staging.yml", **kwargs)
     (tmp_path / "act.log").write_text(result.log)  # pytest keeps the last runs' folders
     # The backend's and frontend's images are built per project (teardown keeps images).
     client = docker.from_env()
@@ -153,15 +154,29 @@ def failing_test(repo: Path) -> None:
 
 @pytest.mark.e2e
 @pytest.mark.docker
-def test_a_failing_test(tmp_path: Path, images: None,
-                        docker_client: docker.DockerClient) -> None:
-    result = run(tmp_path, failing_test)
+def test_a_failing_test_on_a_pull_request(tmp_path: Path, images: None, fake_github,  # type: ignore[no-untyped-def]
+                                          docker_client: docker.DockerClient) -> None:
+    pull = fake_github.state.add_pull(REPO, title="Signals for flat markets", head_ref="flat")
+    event = {"action": "synchronize", "number": pull.number,
+             "pull_request": {"number": pull.number, "head": {"ref": "flat",
+                                                              "sha": pull.pull.head_sha},
+                              "base": {"ref": "develop"}},
+             "repository": {"full_name": REPO}}
+    result = run(tmp_path, failing_test, event_name="pull_request", event=event,
+                 env={"GITHUB_API_URL": fake_github.url},
+                 secrets={"GITHUB_TOKEN": WRITER_TOKEN})
     assert result.code != 0, result
     assert result.jobs == {"staging-build": "failed", GATE: "failed"}, result
     log = result.log
-    # The failed test is an error annotation and in the gate's summary.
+    # The failed test is an error annotation, in the gate's summary and in the one
+    # comment on the pull request, which says it is not ready to merge.
     assert re.search(r"::error[^\n]*test_a_flat_market_is_a_buy", log), result
-    assert "### ❌ Not green" in log
+    assert "### ❌ Not ready to merge" in log
+    [comment] = fake_github.state.comments(REPO, pull.number)
+    assert comment.user == BOT
+    assert "Not ready to merge" in comment.body
+    assert "test_a_flat_market_is_a_buy" in comment.body
+    assert "flat markets should be bought" in comment.body
     artifact = result.artifacts / "staging-logs-and-reports"
     assert 'failures="1"' in (artifact / "junit.xml").read_text()
     assert "<coverage" in (artifact / "coverage.xml").read_text()
