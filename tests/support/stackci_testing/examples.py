@@ -12,7 +12,7 @@ import random
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,11 +71,13 @@ def run_example(tmp: Path, repo: Path, workflow: str, event_name: str = "push",
                 variables: Mapping[str, str] | None = None,
                 secrets: Mapping[str, str] | None = None,
                 event: Mapping[str, object] | None = None,
-                timeout: float = 900) -> ExampleRun:
+                timeout: float = 900,
+                runners: Sequence[str] = ()) -> ExampleRun:
     """Run `repo`'s .github/workflows/<workflow> for `event_name` (with `event` as the
     payload when given). `env` and `variables` (`vars.*`) are passed to act; `secrets`
     by name only, their values through act's environment. Each call of a test gets a
-    fresh `tmp` (several runs in one test: a sub-folder each)."""
+    fresh `tmp` (several runs in one test: a sub-folder each). `runners` are more
+    `runs-on` labels run on this host too (a self-hosted `staging` runner, say)."""
     tmp.mkdir(parents=True, exist_ok=True)
     actions = make_repo(tmp / "stackci")  # what `stackci/stackci@v1` resolves to
     artifacts = tmp / "artifacts"
@@ -83,6 +85,7 @@ def run_example(tmp: Path, repo: Path, workflow: str, event_name: str = "push",
     workflow_file = repo / ".github" / "workflows" / workflow
     cmd = [act_binary(), event_name, "--workflows", str(workflow_file),
            "--platform", "ubuntu-latest=-self-hosted",
+           *[arg for label in runners for arg in ("--platform", f"{label}=-self-hosted")],
            "--local-repository", f"stackci/stackci@v1={actions}",
            "--env", f"GITHUB_RUN_ID={SESSION}{random.randrange(10**6)}",
            "--env", f"STANDIN_ARTIFACTS={artifacts}",
