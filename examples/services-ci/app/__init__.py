@@ -1,0 +1,3 @@
+"""AlphaVelocity's API, cut down to what its pipeline checks."""
+
+VERSION = "1.0.0"
