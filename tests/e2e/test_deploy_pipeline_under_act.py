@@ -190,3 +190,30 @@ def test_a_failing_stage_opens_the_issue_and_the_next_green_run_closes_it(
     backend = staging_backend(docker_client)
     assert backend.image.tags == [staging[1]]
     assert "APP_ENV=staging" in backend.attrs["Config"]["Env"]
+
+
+def a_staging_override_that_crashes(repo: Path) -> None:
+    override = repo / "compose.staging.yml"
+    override.write_text(override.read_text().replace(
+        "      APP_ENV: staging\n", "      APP_ENV: staging\n    command: python -m app.serve\n"))
+
+
+@pytest.mark.e2e
+@pytest.mark.docker
+def test_a_crashing_staging_deploy_is_the_stage_the_issue_names(
+        tmp_path: Path, images: None, fake_github: FakeGitHub, staging: list[str],
+        docker_client: docker.DockerClient) -> None:
+    result = run(tmp_path, fake_github, staging, a_staging_override_that_crashes)
+    assert result.code != 0, result
+    assert result.jobs == {"build": "succeeded", "test": "succeeded",
+                           "deploy-staging": "failed", "failure-issue": "succeeded"}, result
+    log = result.log
+    # The deploy stops at the crash, not after its 2 minutes, and shows why.
+    assert re.search(r"::error[^\n]*backend: exited with code 1", log), result
+    assert "No module named app.serve" in log
+    assert "would deploy" not in log
+    logs = result.artifacts / "staging-deploy-logs" / "logs"
+    assert "No module named app.serve" in (logs / "backend.log").read_text()
+    [issue] = [i for i in fake_github.state.repo(REPO).issues.values() if i.user == BOT]
+    assert issue.title == "Pipeline failing at deploy-staging on main"
+    assert issue.state == "open"

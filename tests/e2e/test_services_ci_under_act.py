@@ -145,3 +145,30 @@ def test_a_failing_integration_test(tmp_path: Path, images: None,
     assert 'failures="1"' in (tests / "junit.xml").read_text()
     assert (tests / "logs" / "postgres.log").is_file()  # the logs are kept for a failure
     nothing_left(docker_client, result)
+
+
+def app_on_a_missing_database(repo: Path) -> None:
+    compose = repo / "compose.yml"
+    compose.write_text(compose.read_text().replace(
+        "DATABASE_NAME: alphavelocity", "DATABASE_NAME: alphavelocity_prod"))
+
+
+@pytest.mark.e2e
+@pytest.mark.docker
+def test_an_app_that_crashes_at_start(tmp_path: Path, images: None,
+                                      docker_client: docker.DockerClient) -> None:
+    result = run(tmp_path, app_on_a_missing_database)
+    assert result.code != 0, result
+    assert result.jobs == {"lint": "succeeded", "test": "failed", "api-tests": "failed",
+                           "build-status": "failed"}, result
+    log = result.log
+    # Both jobs stop at once, name the app and show why, in PostgreSQL's words.
+    assert len(re.findall(r"::error[^\n]*app: exited with code 1", log)) == 2, result
+    assert 'database "alphavelocity_prod" does not exist' in log
+    assert "### ❌ Not green" in log
+    for artifact in ("test-results", "api-test-results"):
+        folder = result.artifacts / artifact
+        assert 'database "alphavelocity_prod" does not exist' in \
+            (folder / "logs" / "app.log").read_text()
+        assert not list(folder.glob("junit*.xml"))  # the tests never ran
+    nothing_left(docker_client, result)

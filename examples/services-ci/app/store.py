@@ -46,7 +46,12 @@ class Database:
         rows: list[tuple[str | None, ...]] = []
         error = ""
         while True:
-            kind, body = self._message()
+            try:
+                kind, body = self._message()
+            except DatabaseError:
+                if not error:
+                    raise
+                raise DatabaseError(error) from None  # it said why, then hung up
             if kind == b"R" and struct.unpack("!i", body[:4])[0] != 0:
                 raise DatabaseError("only trust authentication is supported here")
             if kind == b"E":
