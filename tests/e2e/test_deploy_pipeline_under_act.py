@@ -105,12 +105,14 @@ def staging(docker_client: docker.DockerClient) -> Iterator[list[str]]:
             docker_client.images.remove(tag, force=True)
 
 
-def run(tmp: Path, fake_github: FakeGitHub, built: list[str], change=None) -> ExampleRun:  # type: ignore[no-untyped-def]
+def run(tmp: Path, fake_github: FakeGitHub, built: list[str], change=None,  # type: ignore[no-untyped-def]
+        event_name: str = "push", event: dict | None = None) -> ExampleRun:  # type: ignore[type-arg]
     repo = consumer_repo(tmp, "deploy-pipeline", change)
     sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
                          text=True, check=True).stdout.strip()
     built.append(f"eden-backend:{sha}")
-    result = run_example(tmp, repo, "pipeline.yml", runners=["staging"],
+    result = run_example(tmp, repo, "pipeline.yml", event_name, event=event,
+                         runners=["staging"],
                          env={"GITHUB_API_URL": fake_github.url},
                          secrets={"GITHUB_TOKEN": WRITER_TOKEN,
                                   "STAGING_DB_PASSWORD": "staging-db-secret"})
@@ -217,3 +219,22 @@ def test_a_crashing_staging_deploy_is_the_stage_the_issue_names(
     [issue] = [i for i in fake_github.state.repo(REPO).issues.values() if i.user == BOT]
     assert issue.title == "Pipeline failing at deploy-staging on main"
     assert issue.state == "open"
+
+
+@pytest.mark.e2e
+@pytest.mark.docker
+def test_a_pull_request_is_built_and_tested_but_never_deployed(
+        tmp_path: Path, images: None, fake_github: FakeGitHub, staging: list[str],
+        docker_client: docker.DockerClient) -> None:
+    event = {"number": 7, "pull_request": {
+        "number": 7, "head": {"ref": "feature/cart", "repo": {"full_name": REPO}},
+        "base": {"ref": "main", "repo": {"full_name": REPO}}}}
+    result = run(tmp_path, fake_github, staging, event_name="pull_request", event=event)
+    assert result.code == 0, result
+    assert result.jobs == {"build": "succeeded", "test": "succeeded",
+                           "failure-issue": "succeeded"}, result
+    assert not docker_client.containers.list(
+        all=True, filters={"label": f"com.docker.compose.project={STAGING}"})
+    assert "Nothing to do: branch `feature/cart` is not one of `main`." in result.log
+    assert not fake_github.state.repo(REPO).issues
+    assert projects_left(docker_client, result) == []
