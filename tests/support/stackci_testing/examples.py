@@ -59,11 +59,17 @@ def consumer_repo(tmp: Path, example: str,
     """The example's files as a repository of their own; `change` edits them first (a
     failing test, a crashing service) without touching the workflow."""
     repo = tmp / "consumer"
-    shutil.copytree(EXAMPLES / example, repo)
+    shutil.copytree(EXAMPLES / example, repo)  # an absolute path: a folder of its own
     if change is not None:
         change(repo)
     _commit(repo)
     return repo
+
+
+def stackci_repo(tmp: Path) -> Path:
+    """This checkout's actions and its reusable workflows (.github/workflows), as the
+    repository `stackci/stackci@v1` names."""
+    return make_repo(tmp, {".github/workflows": REPO / ".github" / "workflows"})
 
 
 def run_example(tmp: Path, repo: Path, workflow: str, event_name: str = "push",
@@ -79,7 +85,7 @@ def run_example(tmp: Path, repo: Path, workflow: str, event_name: str = "push",
     fresh `tmp` (several runs in one test: a sub-folder each). `runners` are more
     `runs-on` labels run on this host too (a self-hosted `staging` runner, say)."""
     tmp.mkdir(parents=True, exist_ok=True)
-    actions = make_repo(tmp / "stackci")  # what `stackci/stackci@v1` resolves to
+    actions = stackci_repo(tmp / "stackci")  # what `stackci/stackci@v1` resolves to
     artifacts = tmp / "artifacts"
     artifacts.mkdir()
     workflow_file = repo / ".github" / "workflows" / workflow
@@ -92,7 +98,9 @@ def run_example(tmp: Path, repo: Path, workflow: str, event_name: str = "push",
            # No registry here: the actions run this checkout's image, built once.
            "--env", "STACKCI_IMAGE=build",
            "--env", "STACKCI_PYTHON_IMAGE=python:3.12-slim"]
-    texts = [p.read_text() for p in (repo / ".github" / "workflows").glob("*.y*ml")]
+    # The remote actions of the consumer's workflows and of StackCI's reusable ones.
+    texts = [p.read_text() for folder in (repo, actions)
+             for p in (folder / ".github" / "workflows").glob("*.y*ml")]
     for action, name, ref in sorted({m for t in texts for m in _REMOTE.findall(t)}):
         if action.startswith("stackci/") or not (STANDIN_ACTIONS / name).is_dir():
             continue
