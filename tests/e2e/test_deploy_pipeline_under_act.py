@@ -20,8 +20,14 @@ import yaml
 from fake_github.fixtures import BOT, REPO, WRITER_TOKEN
 from fake_github.server import FakeGitHub
 from stackci_testing import standins
-from stackci_testing.docker import leftovers
-from stackci_testing.examples import EXAMPLES, ExampleRun, consumer_repo, run_example
+from stackci_testing.examples import (
+    EXAMPLES,
+    ExampleRun,
+    consumer_repo,
+    left_behind,
+    run_example,
+    yaml_lines,
+)
 
 EXAMPLE = EXAMPLES / "deploy-pipeline"
 WORKFLOW = EXAMPLE / ".github" / "workflows" / "pipeline.yml"
@@ -31,11 +37,6 @@ STAGES = ["build", "test", "deploy-staging", "e2e", "production"]
 COMMANDS = {"docker compose build", "docker compose exec -T backend pytest",
             "docker compose run --rm --no-deps -T e2e",
             'echo "would deploy eden-backend:$IMAGE_TAG to production"'}
-
-
-def yaml_lines(path: Path) -> list[str]:
-    return [line for line in path.read_text().splitlines()
-            if line.strip() and not line.lstrip().startswith("#")]
 
 
 def workflow() -> dict:  # type: ignore[type-arg]
@@ -111,13 +112,11 @@ def run(tmp: Path, fake_github: FakeGitHub, built: list[str], change=None,  # ty
     sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
                          text=True, check=True).stdout.strip()
     built.append(f"eden-backend:{sha}")
-    result = run_example(tmp, repo, "pipeline.yml", event_name, event=event,
+    return run_example(tmp, repo, "pipeline.yml", event_name, event=event,
                          runners=["staging"],
                          env={"GITHUB_API_URL": fake_github.url},
                          secrets={"GITHUB_TOKEN": WRITER_TOKEN,
                                   "STAGING_DB_PASSWORD": "staging-db-secret"})
-    (tmp / "act.log").write_text(result.log)  # for whoever reads a failure
-    return result
 
 
 def failing_e2e_test(repo: Path) -> None:
@@ -127,12 +126,6 @@ def failing_e2e_test(repo: Path) -> None:
         "pytestmark = pytest.mark.e2e\n\n\n"
         "def test_checkout_page_is_served() -> None:\n"
         "    assert get('/api/v1/checkout/')[0] == 200, 'no checkout page on staging'\n")
-
-
-def projects_left(client: docker.DockerClient, result: ExampleRun) -> list[str]:
-    found = re.search(r"stackci-(s[0-9a-z]+)-1-test", result.log)
-    assert found, result
-    return [thing for thing in leftovers(client) if found.group(1) in thing]
 
 
 def staging_backend(client: docker.DockerClient) -> docker.models.containers.Container:
@@ -168,7 +161,7 @@ def test_a_failing_stage_opens_the_issue_and_the_next_green_run_closes_it(
     (tmp_path / "issue.md").write_text(body)
     assert re.search(r"\| e2e \| .*failure", body), body  # the stages' table
     assert "staging-db-secret" not in log
-    assert projects_left(docker_client, failing) == []
+    assert left_behind(docker_client, failing) == []
     assert staging_backend(docker_client).image.tags == [staging[0]]
 
     green = run(tmp_path / "green", fake_github, staging)
@@ -187,7 +180,7 @@ def test_a_failing_stage_opens_the_issue_and_the_next_green_run_closes_it(
     assert "<coverage" in (results / "coverage.xml").read_text()
     assert sorted(p.stem for p in (results / "logs").iterdir()) == ["backend", "db", "redis"]
     assert 'failures="0"' in (green.artifacts / "e2e-results" / "junit.xml").read_text()
-    assert projects_left(docker_client, green) == []
+    assert left_behind(docker_client, green) == []
     # Staging was updated in place: the backend now runs the green commit's image.
     backend = staging_backend(docker_client)
     assert backend.image.tags == [staging[1]]
@@ -237,4 +230,4 @@ def test_a_pull_request_is_built_and_tested_but_never_deployed(
         all=True, filters={"label": f"com.docker.compose.project={STAGING}"})
     assert "Nothing to do: branch `feature/cart` is not one of `main`." in result.log
     assert not fake_github.state.repo(REPO).issues
-    assert projects_left(docker_client, result) == []
+    assert left_behind(docker_client, result) == []

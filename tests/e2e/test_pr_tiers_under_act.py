@@ -9,7 +9,6 @@ post-merge mail. Each tier green and made to fail, reported where the team would
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -18,9 +17,15 @@ import yaml
 
 from fake_github.fixtures import BOT, REPO, WRITER_TOKEN
 from stackci_testing import standins
-from stackci_testing.docker import leftovers
-from stackci_testing.examples import EXAMPLES, ExampleRun, consumer_repo, run_example
-from stackci_testing.smtp import Certificates, SmtpServer
+from stackci_testing.examples import (
+    EXAMPLES,
+    ExampleRun,
+    consumer_repo,
+    left_behind,
+    run_example,
+    yaml_lines,
+)
+from stackci_testing.smtp import SmtpServer
 
 EXAMPLE = EXAMPLES / "pr-tiers"
 WORKFLOWS = EXAMPLE / ".github" / "workflows"
@@ -40,11 +45,6 @@ COMMANDS = {
     "--cov-report=xml:/tmp/coverage.xml",
 }
 OTHERS = r"actions/(checkout|setup-python|upload-artifact|download-artifact)@[0-9a-f]{40}"
-
-
-def yaml_lines(path: Path) -> list[str]:
-    return [line for line in path.read_text().splitlines()
-            if line.strip() and not line.lstrip().startswith("#")]
 
 
 def load(name: str) -> dict:  # type: ignore[type-arg]
@@ -109,33 +109,14 @@ def images(docker_client: docker.DockerClient) -> None:
     standins.ensure(docker_client, IMAGES)
 
 
-@pytest.fixture
-def mail(smtp_certificates: Certificates) -> Iterator[SmtpServer]:
-    with SmtpServer(smtp_certificates, "plain", auth=False, port=25) as server:
-        yield server
-
-
 def run(tmp_path: Path, workflow: str, change=None, **kwargs) -> ExampleRun:  # type: ignore[no-untyped-def]
     repo = consumer_repo(tmp_path, "pr-tiers", change)
-    result = run_example(tmp_path, repo, workflow, **kwargs)
-    (tmp_path / "act.log").write_text(result.log)  # pytest keeps the last runs' folders
-    # The app's image is built per project (teardown keeps images, as `down` does).
-    client = docker.from_env()
-    for project in projects_of(result):
-        for image in client.images.list():
-            if any(tag.startswith(f"{project}-") for tag in image.tags):
-                client.images.remove(image.id, force=True)
-    return result
-
-
-def projects_of(result: ExampleRun) -> set[str]:
-    return set(re.findall(r"(stackci-s[0-9a-z]+-1-[a-z-]+tests?(?:-suite)?)\b", result.log))
+    return run_example(tmp_path, repo, workflow, **kwargs)
 
 
 def nothing_left(client: docker.DockerClient, result: ExampleRun) -> None:
-    projects = projects_of(result)
-    assert projects, result
-    assert not [thing for thing in leftovers(client) if any(p in thing for p in projects)]
+    assert result.project_prefix in result.log, result  # a stack was started
+    assert not left_behind(client, result)
 
 
 def pull_request(fake_github, tmp_path: Path, labels: list[str], change=None):  # type: ignore[no-untyped-def]
@@ -242,7 +223,7 @@ def test_pr_validation_alone_is_fast_and_needs_no_docker(tmp_path: Path) -> None
     assert "F401" in result.log
     assert "src/k2/trades.py:5:8" in result.log
     assert "7 passed" in result.log
-    assert not projects_of(result)  # no stack, no Docker
+    assert result.project_prefix not in result.log  # no stack, no Docker
     assert 'tests="7"' in (result.artifacts / "unit-test-results" / "junit-unit.xml").read_text()
 
 
@@ -259,7 +240,7 @@ def post_merge(tmp_path: Path, change=None) -> ExampleRun:  # type: ignore[no-un
 
 @pytest.mark.e2e
 @pytest.mark.docker
-def test_post_merge_green(tmp_path: Path, images: None, mail: SmtpServer,
+def test_post_merge_green(tmp_path: Path, images: None, team_mail_server: SmtpServer,
                           docker_client: docker.DockerClient) -> None:
     result = post_merge(tmp_path)
     assert result.code == 0, result
@@ -270,13 +251,14 @@ def test_post_merge_green(tmp_path: Path, images: None, mail: SmtpServer,
     artifact = result.artifacts / "full-test-results-and-logs"
     assert 'tests="12"' in (artifact / "junit-all.xml").read_text()
     assert "<coverage" in (artifact / "coverage.xml").read_text()
-    assert mail.received == []  # no mail for a green run
+    assert team_mail_server.received == []  # no mail for a green run
     nothing_left(docker_client, result)
 
 
 @pytest.mark.e2e
 @pytest.mark.docker
-def test_post_merge_failure_mails_the_team(tmp_path: Path, images: None, mail: SmtpServer,
+def test_post_merge_failure_mails_the_team(tmp_path: Path, images: None,
+                                           team_mail_server: SmtpServer,
                                            docker_client: docker.DockerClient) -> None:
     result = post_merge(tmp_path, crashing_minio)
     assert result.code != 0, result
@@ -290,7 +272,7 @@ def test_post_merge_failure_mails_the_team(tmp_path: Path, images: None, mail: S
     artifact = result.artifacts / "full-test-results-and-logs"
     assert not (artifact / "junit-all.xml").exists()  # the tests never ran
     assert "Invalid credentials" in (artifact / "logs" / "minio.log").read_text()
-    [got] = mail.received
+    [got] = team_mail_server.received
     assert got.recipients == [MAIL_TO]
     assert "failed" in got.message["Subject"]
     assert "full-test-suite" in got.message.get_body(("plain",)).get_content()

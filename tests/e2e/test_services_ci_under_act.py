@@ -14,8 +14,14 @@ import pytest
 import yaml
 
 from stackci_testing import standins
-from stackci_testing.docker import leftovers
-from stackci_testing.examples import EXAMPLES, ExampleRun, consumer_repo, run_example
+from stackci_testing.examples import (
+    EXAMPLES,
+    ExampleRun,
+    consumer_repo,
+    left_behind,
+    run_example,
+    yaml_lines,
+)
 
 EXAMPLE = EXAMPLES / "services-ci"
 WORKFLOW = EXAMPLE / ".github" / "workflows" / "ci.yml"
@@ -25,11 +31,6 @@ JOBS = {"lint", "test", "api-tests", "build-status"}
 COMMANDS = {"pip install -r requirements-lint.txt", "ruff check . && ruff format --check .",
             'docker compose exec -T app pytest -m "unit or integration"',
             "docker compose exec -T app pytest -m api"}
-
-
-def yaml_lines(path: Path) -> list[str]:
-    return [line for line in path.read_text().splitlines()
-            if line.strip() and not line.lstrip().startswith("#")]
 
 
 def test_the_workflow_is_thin() -> None:
@@ -64,26 +65,9 @@ def images(docker_client: docker.DockerClient) -> None:
     standins.ensure(docker_client, IMAGES)
 
 
-def run_of(result: ExampleRun) -> str:
-    found = re.search(r"stackci-(s[0-9a-z]+)-1-test", result.log)
-    assert found, result
-    return found.group(1)
-
-
 def run(tmp_path: Path, change=None) -> ExampleRun:  # type: ignore[no-untyped-def]
     repo = consumer_repo(tmp_path, "services-ci", change)
-    result = run_example(tmp_path, repo, "ci.yml")
-    # The app's image is built per project, once by test and once by api-tests.
-    client = docker.from_env()
-    prefix = f"stackci-{run_of(result)}-1-"
-    for image in client.images.list():
-        if any(tag.startswith(prefix) for tag in image.tags):
-            client.images.remove(image.id, force=True)
-    return result
-
-
-def nothing_left(client: docker.DockerClient, result: ExampleRun) -> None:
-    assert not [thing for thing in leftovers(client) if run_of(result) in thing]
+    return run_example(tmp_path, repo, "ci.yml")
 
 
 @pytest.mark.e2e
@@ -112,7 +96,7 @@ def test_green(tmp_path: Path, images: None, docker_client: docker.DockerClient)
     api = result.artifacts / "api-test-results"
     assert 'tests="3"' in (api / "junit-api.xml").read_text()
     assert "AlphaVelocity 1.0.0 listening on :8000" in (api / "logs" / "app.log").read_text()
-    nothing_left(docker_client, result)
+    assert not left_behind(docker_client, result)
 
 
 def failing_integration_test(repo: Path) -> None:
@@ -144,7 +128,7 @@ def test_a_failing_integration_test(tmp_path: Path, images: None,
     tests = result.artifacts / "test-results"
     assert 'failures="1"' in (tests / "junit.xml").read_text()
     assert (tests / "logs" / "postgres.log").is_file()  # the logs are kept for a failure
-    nothing_left(docker_client, result)
+    assert not left_behind(docker_client, result)
 
 
 def app_on_a_missing_database(repo: Path) -> None:
@@ -171,4 +155,4 @@ def test_an_app_that_crashes_at_start(tmp_path: Path, images: None,
         assert 'database "alphavelocity_prod" does not exist' in \
             (folder / "logs" / "app.log").read_text()
         assert not list(folder.glob("junit*.xml"))  # the tests never ran
-    nothing_left(docker_client, result)
+    assert not left_behind(docker_client, result)

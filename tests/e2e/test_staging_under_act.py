@@ -17,8 +17,14 @@ import yaml
 
 from fake_github.fixtures import BOT, REPO, WRITER_TOKEN
 from stackci_testing import standins
-from stackci_testing.docker import leftovers
-from stackci_testing.examples import EXAMPLES, ExampleRun, consumer_repo, run_example
+from stackci_testing.examples import (
+    EXAMPLES,
+    ExampleRun,
+    consumer_repo,
+    left_behind,
+    run_example,
+    yaml_lines,
+)
 
 EXAMPLE = EXAMPLES / "staging"
 WORKFLOW = EXAMPLE / ".github" / "workflows" / "staging.yml"
@@ -35,11 +41,6 @@ COMMANDS = {
     "docker compose exec -T backend ruff format --check .",
     "docker compose exec -T backend bandit -r app -f json -o /tmp/bandit.json",
 }
-
-
-def yaml_lines(path: Path) -> list[str]:
-    return [line for line in path.read_text().splitlines()
-            if line.strip() and not line.lstrip().startswith("#")]
 
 
 def test_the_workflow_is_thin() -> None:
@@ -97,25 +98,7 @@ def images(docker_client: docker.DockerClient) -> None:
 
 def run(tmp_path: Path, change=None, **kwargs) -> ExampleRun:  # type: ignore[no-untyped-def]
     repo = consumer_repo(tmp_path, "staging", change)
-    result = run_example(tmp_path, repo, "staging.yml", **kwargs)
-    (tmp_path / "act.log").write_text(result.log)  # pytest keeps the last runs' folders
-    # The backend's and frontend's images are built per project (teardown keeps images).
-    client = docker.from_env()
-    project = project_of(result)
-    for image in client.images.list():
-        if any(tag.startswith(f"{project}-") for tag in image.tags):
-            client.images.remove(image.id, force=True)
-    return result
-
-
-def project_of(result: ExampleRun) -> str:
-    found = re.search(r"(stackci-s[0-9a-z]+-1-staging-build)", result.log)
-    assert found, result
-    return found.group(1)
-
-
-def nothing_left(client: docker.DockerClient, result: ExampleRun) -> None:
-    assert not [thing for thing in leftovers(client) if project_of(result) in thing]
+    return run_example(tmp_path, repo, "staging.yml", **kwargs)
 
 
 @pytest.mark.e2e
@@ -142,7 +125,7 @@ def test_green(tmp_path: Path, images: None, docker_client: docker.DockerClient)
     assert sorted(p.stem for p in (artifact / "logs").iterdir()) == SERVICES
     assert "Listening on [::]:11434" in (artifact / "logs" / "ollama.log").read_text()
     assert "GET /api/v1/health" in (artifact / "logs" / "backend.log").read_text()
-    nothing_left(docker_client, result)
+    assert not left_behind(docker_client, result)
 
 
 def failing_test(repo: Path) -> None:
@@ -181,7 +164,7 @@ def test_a_failing_test_on_a_pull_request(tmp_path: Path, images: None, fake_git
     assert 'failures="1"' in (artifact / "junit.xml").read_text()
     assert "<coverage" in (artifact / "coverage.xml").read_text()
     assert sorted(p.stem for p in (artifact / "logs").iterdir()) == SERVICES
-    nothing_left(docker_client, result)
+    assert not left_behind(docker_client, result)
 
 
 def crashing_prometheus(repo: Path) -> None:
@@ -207,4 +190,4 @@ def test_a_crashing_prometheus(tmp_path: Path, images: None,
     assert not (artifact / "junit.xml").exists()
     assert "Error loading config" in (artifact / "logs" / "prometheus.log").read_text()
     assert "### ❌ Not green" in log
-    nothing_left(docker_client, result)
+    assert not left_behind(docker_client, result)

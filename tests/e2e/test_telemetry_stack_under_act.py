@@ -7,7 +7,6 @@ and a crashing Kafka, each reported where the team would look."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -15,9 +14,15 @@ import pytest
 import yaml
 
 from stackci_testing import standins
-from stackci_testing.docker import leftovers
-from stackci_testing.examples import EXAMPLES, ExampleRun, consumer_repo, run_example
-from stackci_testing.smtp import Certificates, SmtpServer
+from stackci_testing.examples import (
+    EXAMPLES,
+    ExampleRun,
+    consumer_repo,
+    left_behind,
+    run_example,
+    yaml_lines,
+)
+from stackci_testing.smtp import SmtpServer
 
 EXAMPLE = EXAMPLES / "telemetry-stack"
 WORKFLOW = EXAMPLE / ".github" / "workflows" / "ci.yml"
@@ -26,11 +31,6 @@ IMAGES = ["postgres:15-alpine", "redis:7-alpine", "confluentinc/cp-zookeeper:7.5
 MAIL_TO = "team@telemetra.dev"
 SERVICES = ["backend", "kafka", "postgres", "redis", "spark-master", "spark-worker",
             "zookeeper"]
-
-
-def yaml_lines(path: Path) -> list[str]:
-    return [line for line in path.read_text().splitlines()
-            if line.strip() and not line.lstrip().startswith("#")]
 
 
 def test_the_workflow_is_thin() -> None:
@@ -60,38 +60,15 @@ def images(docker_client: docker.DockerClient) -> None:
     standins.ensure(docker_client, IMAGES)
 
 
-@pytest.fixture
-def mail(smtp_certificates: Certificates) -> Iterator[SmtpServer]:
-    # notify-email's port for `security: none` is 25: the example names no port.
-    with SmtpServer(smtp_certificates, "plain", auth=False, port=25) as server:
-        yield server
-
-
 def run(tmp_path: Path, change=None) -> ExampleRun:  # type: ignore[no-untyped-def]
     repo = consumer_repo(tmp_path, "telemetry-stack", change)
-    result = run_example(tmp_path, repo, "ci.yml", variables={
+    return run_example(tmp_path, repo, "ci.yml", variables={
         "SMTP_SERVER": "127.0.0.1", "SMTP_SECURITY": "none", "CI_MAIL_TO": MAIL_TO})
-    # The backend's image is built per project (teardown keeps images, as `down` does).
-    client = docker.from_env()
-    for image in client.images.list():
-        if any(tag.startswith(f"{project_of(result)}-") for tag in image.tags):
-            client.images.remove(image.id, force=True)
-    return result
-
-
-def project_of(result: ExampleRun) -> str:
-    found = re.search(r"(stackci-s[0-9a-z]+-1-ci)", result.log)
-    assert found, result
-    return found.group(1)
-
-
-def nothing_left(client: docker.DockerClient, result: ExampleRun) -> None:
-    assert not [thing for thing in leftovers(client) if project_of(result) in thing]
 
 
 @pytest.mark.e2e
 @pytest.mark.docker
-def test_green(tmp_path: Path, images: None, mail: SmtpServer,
+def test_green(tmp_path: Path, images: None, team_mail_server: SmtpServer,
                docker_client: docker.DockerClient) -> None:
     result = run(tmp_path)
     assert result.code == 0, result
@@ -108,8 +85,8 @@ def test_green(tmp_path: Path, images: None, mail: SmtpServer,
     assert "<coverage" in (artifact / "coverage.xml").read_text()
     assert sorted(p.stem for p in (artifact / "logs").iterdir()) == SERVICES
     assert "[KafkaServer id=1] started" in (artifact / "logs" / "kafka.log").read_text()
-    assert mail.received == []  # no mail for a green run
-    nothing_left(docker_client, result)
+    assert team_mail_server.received == []  # no mail for a green run
+    assert not left_behind(docker_client, result)
 
 
 def failing_test(repo: Path) -> None:
@@ -120,7 +97,7 @@ def failing_test(repo: Path) -> None:
 
 @pytest.mark.e2e
 @pytest.mark.docker
-def test_a_failing_test(tmp_path: Path, images: None, mail: SmtpServer,
+def test_a_failing_test(tmp_path: Path, images: None, team_mail_server: SmtpServer,
                         docker_client: docker.DockerClient) -> None:
     result = run(tmp_path, failing_test)
     assert result.code != 0, result
@@ -132,10 +109,10 @@ def test_a_failing_test(tmp_path: Path, images: None, mail: SmtpServer,
     assert "test_stream_totals_add_up" in log.split("Summary - ### 📋 Pipeline report")[-1]
     artifact = result.artifacts / "test-results-and-logs"
     assert 'failures="1"' in (artifact / "junit.xml").read_text()
-    [got] = mail.received
+    [got] = team_mail_server.received
     assert got.recipients == [MAIL_TO]
     assert "failed" in got.message["Subject"]
-    nothing_left(docker_client, result)
+    assert not left_behind(docker_client, result)
 
 
 def crashing_kafka(repo: Path) -> None:
@@ -145,7 +122,7 @@ def crashing_kafka(repo: Path) -> None:
 
 @pytest.mark.e2e
 @pytest.mark.docker
-def test_a_crashing_kafka(tmp_path: Path, images: None, mail: SmtpServer,
+def test_a_crashing_kafka(tmp_path: Path, images: None, team_mail_server: SmtpServer,
                           docker_client: docker.DockerClient) -> None:
     result = run(tmp_path, crashing_kafka)
     assert result.code != 0, result
@@ -159,6 +136,6 @@ def test_a_crashing_kafka(tmp_path: Path, images: None, mail: SmtpServer,
     assert not (artifact / "junit.xml").exists()  # the tests never ran
     assert "ConfigException" in (artifact / "logs" / "kafka.log").read_text()
     assert "### ❌ Not green" in log
-    [got] = mail.received
+    [got] = team_mail_server.received
     assert "failed" in got.message["Subject"]
-    nothing_left(docker_client, result)
+    assert not left_behind(docker_client, result)

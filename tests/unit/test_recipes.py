@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from stackci_testing import examples
 from stackci_testing.runner import REPO
 
 EXAMPLES = REPO / "examples"
@@ -18,8 +19,7 @@ def workflow_files(example: Path) -> list[Path]:
 
 
 def yaml_lines(path: Path) -> int:
-    return sum(1 for line in path.read_text().splitlines()
-               if line.strip() and not line.lstrip().startswith("#"))
+    return len(examples.yaml_lines(path))
 
 
 def shell_lines(path: Path) -> int:

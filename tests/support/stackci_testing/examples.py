@@ -16,8 +16,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import docker
+
 from stackci_testing.act import act_binary, make_repo
-from stackci_testing.docker import SESSION
+from stackci_testing.docker import SESSION, leftovers
 from stackci_testing.runner import REPO
 
 EXAMPLES = REPO / "examples"
@@ -28,12 +30,19 @@ _REMOTE = re.compile(r"uses:\s*([\w.-]+/([\w.-]+))@([0-9a-f]{40}|v\d\S*)")
 _JOB_END = re.compile(r"^\[[^\]]*?/([^\]/]+)\]\s+🏁\s+Job (succeeded|failed)", re.MULTILINE)
 
 
-@dataclass
+@dataclass(repr=False)
 class ExampleRun:
     code: int
     log: str
     artifacts: Path
     repo: Path
+    # The run id act was given: every default compose project of the run is
+    # `stackci-<run id>-<attempt>-<job>`.
+    run_id: str = ""
+
+    @property
+    def project_prefix(self) -> str:
+        return f"stackci-{self.run_id}-"
 
     @property
     def jobs(self) -> dict[str, str]:
@@ -43,6 +52,28 @@ class ExampleRun:
 
     def __str__(self) -> str:
         return f"act exit {self.code}\n{self.log[-12000:]}"
+
+    __repr__ = __str__  # what pytest shows of a failed assertion: the log's end
+
+
+def yaml_lines(path: Path) -> list[str]:
+    """A workflow's lines as README's Recipes count them: not blank, not a comment."""
+    return [line for line in path.read_text().splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+def left_behind(client: docker.DockerClient, result: ExampleRun) -> list[str]:
+    """What the run's own compose projects left on the engine (containers, networks,
+    volumes): a pipeline that tears down leaves nothing."""
+    return [thing for thing in leftovers(client) if result.project_prefix in thing]
+
+
+def remove_built_images(client: docker.DockerClient, result: ExampleRun) -> None:
+    """The images the run's projects built (`<project>-<service>`): teardown keeps
+    images, as `docker compose down` does, and each run's project name is new."""
+    for image in client.images.list():
+        if any(tag.startswith(result.project_prefix) for tag in image.tags):
+            client.images.remove(image.id, force=True)
 
 
 def _commit(folder: Path) -> None:
@@ -85,6 +116,7 @@ def run_example(tmp: Path, repo: Path, workflow: str, event_name: str = "push",
     fresh `tmp` (several runs in one test: a sub-folder each). `runners` are more
     `runs-on` labels run on this host too (a self-hosted `staging` runner, say)."""
     tmp.mkdir(parents=True, exist_ok=True)
+    run_id = f"{SESSION}{random.randrange(10**6)}"
     actions = stackci_repo(tmp / "stackci")  # what `stackci/stackci@v1` resolves to
     artifacts = tmp / "artifacts"
     artifacts.mkdir()
@@ -93,7 +125,7 @@ def run_example(tmp: Path, repo: Path, workflow: str, event_name: str = "push",
            "--platform", "ubuntu-latest=-self-hosted",
            *[arg for label in runners for arg in ("--platform", f"{label}=-self-hosted")],
            "--local-repository", f"stackci/stackci@v1={actions}",
-           "--env", f"GITHUB_RUN_ID={SESSION}{random.randrange(10**6)}",
+           "--env", f"GITHUB_RUN_ID={run_id}",
            "--env", f"STANDIN_ARTIFACTS={artifacts}",
            # No registry here: the actions run this checkout's image, built once.
            "--env", "STACKCI_IMAGE=build",
@@ -121,4 +153,7 @@ def run_example(tmp: Path, repo: Path, workflow: str, event_name: str = "push",
         cmd += ["--eventpath", str(event_file)]
     proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=timeout,
                           check=False, env={**os.environ, **(secrets or {})})
-    return ExampleRun(proc.returncode, proc.stdout + proc.stderr, artifacts, repo)
+    result = ExampleRun(proc.returncode, proc.stdout + proc.stderr, artifacts, repo, run_id)
+    (tmp / "act.log").write_text(result.log)  # whole, for whoever reads a failure
+    remove_built_images(docker.from_env(), result)
+    return result

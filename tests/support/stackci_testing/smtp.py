@@ -187,3 +187,11 @@ def smtp_certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
 def smtp_server(smtp_certificates: Certificates) -> Iterator[SmtpServer]:
     with SmtpServer(smtp_certificates, "starttls") as server:
         yield server
+
+
+@pytest.fixture
+def team_mail_server(smtp_certificates: Certificates) -> Iterator[SmtpServer]:
+    """The example pipelines' mail server: clear text on loopback port 25, no login, as
+    their `SMTP_SECURITY: none` variable and notify-email's port for it (none named)."""
+    with SmtpServer(smtp_certificates, "plain", auth=False, port=25) as server:
+        yield server
