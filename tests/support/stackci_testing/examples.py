@@ -90,11 +90,24 @@ def consumer_repo(tmp: Path, example: str,
     """The example's files as a repository of their own; `change` edits them first (a
     failing test, a crashing service) without touching the workflow."""
     repo = tmp / "consumer"
-    shutil.copytree(EXAMPLES / example, repo)  # an absolute path: a folder of its own
+    source = EXAMPLES / example  # an absolute path: a folder of its own
+    for relative in committable(source):
+        (repo / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / relative, repo / relative)
     if change is not None:
         change(repo)
     _commit(repo)
     return repo
+
+
+def committable(folder: Path) -> list[str]:
+    """The files below `folder` that a clean clone has (tracked, or new and not
+    ignored), relative to it: a file .gitignore keeps out is not the example's, though it
+    may lie in this checkout (a built `dist/`, caches)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
+        cwd=folder, capture_output=True, text=True, check=True).stdout
+    return sorted(name for name in listed.split("\0") if name and (folder / name).is_file())
 
 
 def stackci_repo(tmp: Path) -> Path:
