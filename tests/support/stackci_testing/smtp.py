@@ -12,6 +12,7 @@ import ipaddress
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -192,6 +193,19 @@ def smtp_server(smtp_certificates: Certificates) -> Iterator[SmtpServer]:
 @pytest.fixture
 def team_mail_server(smtp_certificates: Certificates) -> Iterator[SmtpServer]:
     """The example pipelines' mail server: clear text on loopback port 25, no login, as
-    their `SMTP_SECURITY: none` variable and notify-email's port for it (none named)."""
-    with SmtpServer(smtp_certificates, "plain", auth=False, port=25) as server:
+    their `SMTP_SECURITY: none` variable and notify-email's port for it (none named).
+    Another test session on this machine may hold the port for a while: waited for."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            server = SmtpServer(smtp_certificates, "plain", auth=False, port=25)
+            server.__enter__()
+            break
+        except OSError as error:
+            if time.monotonic() > deadline:
+                pytest.fail(f"port 25 on 127.0.0.1 stayed taken for 2 minutes: {error}")
+            time.sleep(1)
+    try:
         yield server
+    finally:
+        server.__exit__()
