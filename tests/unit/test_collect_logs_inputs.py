@@ -47,6 +47,7 @@ BAD_INPUTS = [
     ("copy", {"copy": "backend:/tmp/junit.xml -> index.md"}, "collect-logs' own"),
     ("copy", {"copy": "backend:/tmp/junit.xml -> logs/junit.xml"}, "collect-logs' own"),
     ("copy", {"copy": "backend:/tmp/logs -> ./"}, "collect-logs' own"),
+    ("copy", {"copy": "backend:/app/hooks -> .git/hooks"}, "collect-logs' own"),
     ("copy", {"copy": "backend:/tmp/junit.xml -> r/junit.xml\nweb:/junit.xml -> r/"},
      "r/junit.xml is also where backend:/tmp/junit.xml -> r/junit.xml lands"),
     ("timestamps", {"timestamps": "yes"}, "true or false"),
@@ -236,7 +237,7 @@ def test_copy_spec_str() -> None:
 @pytest.mark.parametrize(("text", "dest", "into", "landing", "shown"), [
     ("api:/tmp/junit.xml -> results/junit.xml", "results/junit.xml", False,
      "results/junit.xml", "api:/tmp/junit.xml -> results/junit.xml"),
-    ("api:/tmp/junit.xml->results/", "results", True, "results/junit.xml",
+    ("api:/tmp/junit.xml ->results/", "results", True, "results/junit.xml",
      "api:/tmp/junit.xml -> results/"),
     ("api:/app/reports -> ./", ".", True, "reports", "api:/app/reports -> ./"),
     ("api:/app/cov/*.xml -> cov/", "cov", True, None, "api:/app/cov/*.xml -> cov/"),
@@ -247,6 +248,12 @@ def test_copy_spec_with_a_destination(text: str, dest: str, into: bool, landing:
     spec = parse_copy_spec(text)
     assert (spec.dest, spec.into, spec.landing, str(spec)) == (dest, into, landing, shown)
     assert parse_copy_spec(str(spec)) == spec
+
+
+def test_an_arrow_inside_a_path_is_part_of_the_path() -> None:
+    spec = parse_copy_spec("api:/tmp/a->b.txt")
+    assert (spec.path, spec.dest) == ("/tmp/a->b.txt", None)
+    assert parse_copy_spec("api:/tmp/a->b.txt -> c/").path == "/tmp/a->b.txt"
 
 
 def test_copy_entries_with_destinations_split_on_commas() -> None:

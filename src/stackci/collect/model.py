@@ -17,7 +17,10 @@ from stackci.core.engine.project import Teardown
 # What collect-logs itself writes at the top of the folder: no copy's destination.
 # `files/` holds the copies without one.
 OWN_NAMES = ("index.md", "files.txt", "ps.json", "ps.txt", "networks.json", "events.jsonl",
-             "logs", "inspect", "files")
+             "logs", "inspect", "files",
+             # Nor what would run later if `path` is the checkout: a container's names
+             # never land in git's or the workflows' folders.
+             ".git", ".github")
 
 
 class CollectOptions(Protocol):

@@ -31,9 +31,12 @@ _GLOB = re.compile(r"[*?\[]")
 _SERVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 # A line break in a copied file's name would split a line of files.txt or of the
 # `copied` output in two (a second, made-up path): such names are never written. Control
-# characters, and everything `str.splitlines` breaks on.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+# characters, and everything `str.splitlines` breaks on. Surrogates too: a name that is
+# not UTF-8 in the container reaches us as them, and no UTF-8 file or output can hold it.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029\ud800-\udfff]")
 ARROW = "->"
+# `->` with whitespace before it (a path may hold `->`: `/tmp/a->b.txt` is a path).
+_ARROW = re.compile(r"\s->")
 # A NUL byte in a file's first bytes marks it binary: copied as it is, never redacted.
 _SNIFF = 8192
 _READ = 1 << 16
@@ -96,7 +99,9 @@ def _leading_fixed(parts: tuple[str, ...]) -> list[str]:
 def parse_copy_spec(text: str) -> CopySpec:
     """Parse `service:/absolute/path`, optionally followed by `-> destination`;
     ValueError says what a good entry looks like."""
-    source, arrow, dest = text.rpartition(ARROW) if ARROW in text else (text, "", "")
+    found = list(_ARROW.finditer(text))
+    source, arrow, dest = ((text[:found[-1].start()], ARROW, text[found[-1].end():])
+                           if found else (text, "", ""))
     service, sep, path = source.partition(":")
     service, path = service.strip(), path.strip()
     if not sep or not _SERVICE.fullmatch(service):
