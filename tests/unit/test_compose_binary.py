@@ -41,6 +41,7 @@ def machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no
     ("Linux", "aarch64", 0x3E, False),
     ("Linux", "aarch64", 0xB7, True),
     ("Darwin", "arm64", 0x3E, False),
+    ("Linux", "armv7l", 0x3E, False),
 ])
 def test_the_bundled_binary_is_checked_against_this_machine(
         tmp_path: Path, machine, system: str, cpu: str, elf_machine: int,  # type: ignore[no-untyped-def]

@@ -118,16 +118,19 @@ def _runs_here(binary: Path) -> bool:
     """Whether `binary` is an ELF executable for this Linux machine's CPU (read from its
     header: running it to find out would cost a process)."""
     system, machine = _uname()
-    if system != "Linux":
+    wanted = _ELF_MACHINES.get(machine.lower())
+    if system != "Linux" or wanted is None:
+        return False  # a CPU we know no Compose build of (armv7l, ...): ask the machine's
+    try:
+        with binary.open("rb") as handle:
+            header = handle.read(20)
+    except OSError:
         return False
-    with binary.open("rb") as handle:
-        header = handle.read(20)
     if len(header) < 20 or header[:4] != b"\x7fELF":
         return False
-    wanted = _ELF_MACHINES.get(machine.lower())
     # e_machine: two bytes at offset 18, in the byte order EI_DATA (offset 5) names.
     found = int.from_bytes(header[18:20], "little" if header[5] == 1 else "big")
-    return wanted is None or found == wanted
+    return found == wanted
 
 
 def docker_client() -> docker.DockerClient:
