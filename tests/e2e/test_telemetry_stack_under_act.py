@@ -106,7 +106,9 @@ def test_a_failing_test(tmp_path: Path, images: None, team_mail_server: SmtpServ
     # The failed test is an error annotation and in the summary; the gate names it.
     assert re.search(r"::error[^\n]*test_stream_totals_add_up", log), result
     assert "### ❌ Not green" in log
-    assert "test_stream_totals_add_up" in log.split("Summary - ### 📋 Pipeline report")[-1]
+    _, report, after = log.partition("Summary - ### 📋 Pipeline report")
+    assert report, result
+    assert "test_stream_totals_add_up" in after
     artifact = result.artifacts / "test-results-and-logs"
     assert 'failures="1"' in (artifact / "junit.xml").read_text()
     [got] = team_mail_server.received

@@ -72,8 +72,9 @@ def remove_built_images(client: docker.DockerClient, result: ExampleRun) -> None
     """The images the run's projects built (`<project>-<service>`): teardown keeps
     images, as `docker compose down` does, and each run's project name is new."""
     for image in client.images.list():
-        if any(tag.startswith(result.project_prefix) for tag in image.tags):
-            client.images.remove(image.id, force=True)
+        for tag in image.tags:
+            if tag.startswith(result.project_prefix):
+                client.images.remove(tag)  # this tag only: the layers may be shared
 
 
 def _commit(folder: Path) -> None:

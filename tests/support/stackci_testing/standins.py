@@ -41,18 +41,23 @@ def ensure(client: docker.DockerClient, images: list[str]) -> None:
     """Make each of `images` exist: a real one is kept, a stand-in built or reused."""
     for folder in dict.fromkeys(folder_for(image) for image in images):
         wanted = content_hash(folder)
-        tags = tags_of(folder)
-        if all(_current(client, tag, wanted) for tag in tags):
+        # Only names that are missing or a stale build of ours get the new build: a real
+        # image under another of the folder's names (a pulled postgres:15) stays.
+        stale = [tag for tag in tags_of(folder) if not _current(client, tag, wanted)]
+        if not stale:
             continue
-        command = ["docker", "build", "--network", "host", "--label", f"{HASH_LABEL}={wanted}",
-                   "--label", "org.stackci.standin=true"]
-        for tag in tags:
-            command += ["--tag", tag]
-        proc = subprocess.run([*command, str(folder)], capture_output=True, text=True,
-                              check=False)
+        build = f"stackci-standin/{folder.name}:{wanted}"
+        proc = subprocess.run(
+            ["docker", "build", "--network", "host", "--label", f"{HASH_LABEL}={wanted}",
+             "--label", "org.stackci.standin=true", "--tag", build, str(folder)],
+            capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise RuntimeError(f"building the stand-in {folder.name} failed:\n"
                                f"{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+        image = client.images.get(build)
+        for tag in stale:
+            repository, _, version = tag.rpartition(":")
+            image.tag(repository, version)
 
 
 def _current(client: docker.DockerClient, tag: str, wanted: str) -> bool:
