@@ -23,6 +23,7 @@ from stackci_testing.examples import (
     consumer_repo,
     left_behind,
     run_example,
+    smells,
     yaml_lines,
 )
 from stackci_testing.smtp import SmtpServer
@@ -57,10 +58,7 @@ def test_the_workflows_are_thin(name: str) -> None:
     project command; every job has its own narrow permissions and a timeout (a job that
     calls the reusable workflow gets the timeouts of the jobs it runs)."""
     text = "\n".join(yaml_lines(WORKFLOWS / name))
-    for smell in ("continue-on-error", "|| true", "sleep", "outcome", "while ", "for ",
-                  "until ", "curl", "docker compose logs", "docker compose down",
-                  "docker compose up", "write-all"):
-        assert smell not in text, smell
+    assert not smells(text, "docker compose up", "write-all")
     workflow = load(name)
     assert workflow["permissions"] == {}
     for job_name, job in workflow["jobs"].items():

@@ -23,6 +23,7 @@ from stackci_testing.examples import (
     consumer_repo,
     left_behind,
     run_example,
+    smells,
     yaml_lines,
 )
 
@@ -49,10 +50,7 @@ def test_the_workflow_is_thin() -> None:
     lines = yaml_lines(WORKFLOW)
     assert len(lines) <= 60, len(lines)
     text = "\n".join(lines)
-    for smell in ("continue-on-error", "|| true", "sleep", "outcome", "while ", "for ",
-                  "until ", "curl", "docker compose logs", "docker compose down",
-                  "docker compose up", "write-all"):
-        assert smell not in text, smell
+    assert not smells(text, "docker compose up", "write-all")
     workflow = yaml.safe_load(WORKFLOW.read_text())
     assert workflow["permissions"] == {}
     on = workflow[True]  # YAML 1.1 reads the key `on` as True

@@ -62,6 +62,17 @@ def yaml_lines(path: Path) -> list[str]:
             if line.strip() and not line.lstrip().startswith("#")]
 
 
+# What a thin caller never holds: papering over a failure, waiting or polling by hand,
+# log capture or teardown by hand.
+THIN_SMELLS = ("continue-on-error", "|| true", "sleep", "outcome", "while ", "for ",
+               "until ", "curl", "docker compose logs", "docker compose down")
+
+
+def smells(text: str, *more: str) -> list[str]:
+    """Which of THIN_SMELLS (and `more`, an example's own) `text` holds."""
+    return [smell for smell in (*THIN_SMELLS, *more) if smell in text]
+
+
 def left_behind(client: docker.DockerClient, result: ExampleRun) -> list[str]:
     """What the run's own compose projects left on the engine (containers, networks,
     volumes): a pipeline that tears down leaves nothing."""
